@@ -1,0 +1,32 @@
+# Set-up is part of every target: a fresh machine needs only `make train` or `make test`.
+VENV   := .venv
+PY     := $(VENV)/bin/python
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+FMNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
+
+.PHONY: setup train test test-slow
+setup: $(VENV)/.installed $(FMNIST)
+
+# the virtual environment, reused when present; reinstalled when the package's settings change
+$(VENV)/.installed: settings.ini setup.py
+	[ -x $(PY) ] || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $@
+
+# real data: the full Fashion-MNIST (60k/10k) from Debian's package
+$(FMNIST):
+	$(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q dataset-fashion-mnist
+
+# the main job: a fully binary network trained on Fashion-MNIST, progress and final test accuracy printed
+train: setup
+	$(VENV)/bin/bnn-train --fashion-mnist --model FullyConnected --fc-batchnorm --binary-act --binary-weights \
+	  --method bp --bs 128 --epochs 2 --test-set --seed 0
+
+# every notebook (one test each) and tests/
+test: setup
+	$(PY) -m pytest -q tests
+
+# the same plus the cells flagged slow
+test-slow: setup
+	NBDEV_FLAGS="slow" $(PY) -m pytest -q tests

@@ -178,7 +178,7 @@ class LoaderSplit(Split):
         dl.sampler.order = order.tolist()
         for x, y in dl: yield x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
 
-# %% ../nbs/02_data.ipynb #88465de0
+# %% ../nbs/02_data.ipynb #9c577a92
 @dataclass
 class TensorData:
     "A dataset held in memory: uint8 images (N, C, H, W) and int64 labels of the official train and test splits."
@@ -226,7 +226,7 @@ def get_dataset(name:str)->DatasetSpec:
     "The spec registered under `name` (any accepted spelling)."
     specs = {_key(n): s for s in DATASETS.values() for n in (s.name, *s.aliases)}
     if _key(name) not in specs:
-        raise ValueError(f"Unknown dataset {name!r}; valid names: {', '.join(DATASETS)} "
+        raise ValueError(f"unknown dataset {name!r}; valid datasets: {', '.join(DATASETS)} "
                          "(case-insensitive, '-' and '_' interchangeable).")
     return specs[_key(name)]
 

@@ -18,10 +18,10 @@ $(VENV)/.installed: settings.ini setup.py
 $(FMNIST):
 	$(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q dataset-fashion-mnist
 
-# the main job: a fully binary network trained on Fashion-MNIST, progress and final test accuracy printed
+# the main job: a fully binary network trained with DFA on Fashion-MNIST, progress and final test accuracy printed
 train: setup
 	$(VENV)/bin/bnn-train --fashion-mnist --model FullyConnected --fc-batchnorm --binary-act --binary-weights \
-	  --method bp --bs 128 --epochs 2 --test-set --seed 0
+	  --method dfa --bs 128 --epochs 2 --test-set --seed 0
 
 # every notebook (one test each) and tests/
 test: setup

@@ -11,7 +11,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 __all__ = ['RULES', 'FEEDBACK_LAYER_TYPES', 'RESIDUAL_BLOCK_TYPES', 'FEEDBACK_INITS', 'LearningRule', 'register_rule',
            'rule_names', 'rule_options', 'get_rule_class', 'make_rule', 'rule_options_from_config', 'feedback_layers',
            'residual_blocks', 'cut_points', 'signal_width', 'init_feedback', 'broadcast_signal', 'InputHooks',
-           'replace_input_grad', 'layer_input_shapes']
+           'replace_input_grad', 'feedback_widths']
 
 # %% ../../nbs/10_rules.ipynb #f6590a16
 class LearningRule:
@@ -159,9 +159,10 @@ def broadcast_signal(delta:torch.Tensor, like:torch.Tensor)->torch.Tensor:
     if like.dim() == 3: return delta[:, None, :].expand_as(like)
     return delta.reshape(*delta.shape, *([1] * (like.dim() - 2))).expand_as(like)
 
-# %% ../../nbs/10_rules.ipynb #4a3d6f71
+# %% ../../nbs/10_rules.ipynb #6ec9202c
 class InputHooks:
-    "Forward pre-hooks on `modules` ({name: module}), registered once, calling `fn(name, module, x)` only while active"
+    """Forward pre-hooks on `modules` ({name: module}), registered once, calling `fn(name, module, x)` only while active.
+    Whatever `fn` returns that is not None replaces the module's input."""
     def __init__(self, modules:dict, fn):
         self.fn, self.active = fn, False
         self.handles = [m.register_forward_pre_hook(self._hook(n)) for n, m in modules.items()]
@@ -189,18 +190,22 @@ def replace_input_grad(a:torch.Tensor, f)->torch.Tensor:
     "`a` in the forward pass; in the backward pass the gradient `g` arriving at it becomes `f(g)`"
     return _ReplaceGrad.apply(a, f)
 
-# %% ../../nbs/10_rules.ipynb #c4e2598c
-@torch.no_grad()
-def layer_input_shapes(model:nn.Module, modules:dict, in_shape:tuple|None=None)->dict[str, tuple]:
-    "Shape of the first input of each of `modules` ({name: module}) in a forward pass of a zero batch of 2"
+# %% ../../nbs/10_rules.ipynb #ca7465e3
+def feedback_widths(model:nn.Module, # the network
+                    modules:dict, # {name: module}: the candidate layers
+                    in_shape:tuple|None=None, # one input sample's shape, e.g. (1, 28, 28) (default: `model.in_shape`)
+                   )->dict[str, int]:
+    "Signal width of the input of each of `modules` whose input requires grad, from a forward pass of a zero batch of 2"
     in_shape = in_shape or getattr(model, 'in_shape', None)
-    if in_shape is None: return {}
-    shapes, was_training = {}, model.training
-    hooks = InputHooks(modules, lambda n, m, a: shapes.setdefault(n, tuple(a.shape)) and None)
+    if in_shape is None: raise ValueError("the model has no `in_shape`: pass the shape of one input sample")
+    widths, was_training = {}, model.training
+    def record(name, module, a):
+        if a.requires_grad: widths.setdefault(name, signal_width(a))
+    hooks = InputHooks(modules, record)
     p = next(model.parameters())
     try:
         model.eval()
-        with hooks: model(torch.zeros(2, *in_shape, device=p.device, dtype=p.dtype))
+        with torch.enable_grad(), hooks: model(torch.zeros(2, *in_shape, device=p.device, dtype=p.dtype))
     finally:
         hooks.remove(); model.train(was_training)
-    return shapes
+    return {n: widths[n] for n in modules if n in widths}    # module order

@@ -10,8 +10,8 @@ import torch, torch.nn as nn, torch.nn.functional as F
 # %% auto #0
 __all__ = ['RULES', 'FEEDBACK_LAYER_TYPES', 'RESIDUAL_BLOCK_TYPES', 'FEEDBACK_INITS', 'LearningRule', 'register_rule',
            'rule_names', 'rule_options', 'get_rule_class', 'make_rule', 'rule_options_from_config', 'feedback_layers',
-           'residual_blocks', 'cut_points', 'signal_width', 'init_feedback', 'broadcast_signal', 'InputHooks',
-           'replace_input_grad', 'feedback_widths']
+           'residual_blocks', 'cut_points', 'signal_width', 'init_feedback', 'broadcast_signal', 'centred_onehot',
+           'InputHooks', 'replace_input_grad', 'feedback_widths']
 
 # %% ../../nbs/10_rules.ipynb #f6590a16
 class LearningRule:
@@ -136,7 +136,7 @@ def cut_points(model:nn.Module)->dict[str, nn.Module]:
     fl, rb = feedback_layers(model), residual_blocks(model)
     return {n: m for n, m in model.named_modules() if n in fl or n in rb}
 
-# %% ../../nbs/10_rules.ipynb #e598687e
+# %% ../../nbs/10_rules.ipynb #5987fca2
 FEEDBACK_INITS = ('normal', 'kaiming_uniform', 'kaiming_normal', 'scaled')
 
 def signal_width(a:torch.Tensor)->int:
@@ -158,6 +158,13 @@ def broadcast_signal(delta:torch.Tensor, like:torch.Tensor)->torch.Tensor:
     if like.dim() == 2: return delta
     if like.dim() == 3: return delta[:, None, :].expand_as(like)
     return delta.reshape(*delta.shape, *([1] * (like.dim() - 2))).expand_as(like)
+
+def centred_onehot(y:torch.Tensor, # class indices (B,)
+                   num_classes:int, # C
+                   dtype:torch.dtype|None=None, # dtype of the result (default: torch's default float dtype)
+                  )->torch.Tensor: # (B, C)
+    "The target signal of DRTP, HSIC and SPSA-G in the reference: onehot(y) - 1/C (not divided by the batch size)"
+    return F.one_hot(y, num_classes).to(dtype or torch.get_default_dtype()) - 1 / num_classes
 
 # %% ../../nbs/10_rules.ipynb #6ec9202c
 class InputHooks:

@@ -11,7 +11,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 __all__ = ['RULES', 'FEEDBACK_LAYER_TYPES', 'RESIDUAL_BLOCK_TYPES', 'FEEDBACK_INITS', 'LearningRule', 'register_rule',
            'rule_names', 'rule_options', 'get_rule_class', 'make_rule', 'rule_options_from_config', 'feedback_layers',
            'residual_blocks', 'cut_points', 'signal_width', 'init_feedback', 'broadcast_signal', 'centred_onehot',
-           'InputHooks', 'replace_input_grad', 'feedback_widths']
+           'InputHooks', 'OutputHooks', 'replace_input_grad', 'feedback_widths']
 
 # %% ../../nbs/10_rules.ipynb #f6590a16
 class LearningRule:
@@ -166,24 +166,36 @@ def centred_onehot(y:torch.Tensor, # class indices (B,)
     "The target signal of DRTP, HSIC and SPSA-G in the reference: onehot(y) - 1/C (not divided by the batch size)"
     return F.one_hot(y, num_classes).to(dtype or torch.get_default_dtype()) - 1 / num_classes
 
-# %% ../../nbs/10_rules.ipynb #6ec9202c
-class InputHooks:
-    """Forward pre-hooks on `modules` ({name: module}), registered once, calling `fn(name, module, x)` only while active.
-    Whatever `fn` returns that is not None replaces the module's input."""
+# %% ../../nbs/10_rules.ipynb #f28f9216
+class _ModuleHooks:
+    "Hooks on `modules` ({name: module}), registered once, calling `fn` only while active (`with hooks:`)"
     def __init__(self, modules:dict, fn):
         self.fn, self.active = fn, False
-        self.handles = [m.register_forward_pre_hook(self._hook(n)) for n, m in modules.items()]
+        self.handles = [self._register(m, self._hook(n)) for n, m in modules.items()]
+    def __enter__(self): self.active = True; return self
+    def __exit__(self, *exc): self.active = False
+    def remove(self):
+        for h in self.handles: h.remove()
+        self.handles = []
+
+class InputHooks(_ModuleHooks):
+    """Forward pre-hooks: `fn(name, module, x)` with the module's first input, only while active.
+    Whatever `fn` returns that is not None replaces the module's input."""
+    def _register(self, m, hook): return m.register_forward_pre_hook(hook)
     def _hook(self, name):
         def hook(module, args):
             if not self.active or not args or not torch.is_tensor(args[0]): return None
             out = self.fn(name, module, args[0])
             return None if out is None else (out, *args[1:])
         return hook
-    def __enter__(self): self.active = True; return self
-    def __exit__(self, *exc): self.active = False
-    def remove(self):
-        for h in self.handles: h.remove()
-        self.handles = []
+
+class OutputHooks(_ModuleHooks):
+    "Forward hooks: `fn(name, module, out)` with the module's (first) output, only while active"
+    def _register(self, m, hook): return m.register_forward_hook(hook)
+    def _hook(self, name):
+        def hook(module, args, out):
+            if self.active: self.fn(name, module, out[0] if isinstance(out, (tuple, list)) else out)
+        return hook
 
 class _ReplaceGrad(torch.autograd.Function):
     @staticmethod

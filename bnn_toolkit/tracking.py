@@ -53,7 +53,7 @@ def wandb_config(t)->dict:
             'save': c.save, 'device': str(t.device), 'mlp-mixer-dim': c.mlp_mixer_dim,
             'mlp-mixer-layers': c.mlp_mixer_layers, 'dataset': c.dataset, **t.rule.config(), 'bnn_toolkit': asdict(c)}
 
-# %% ../nbs/31_tracking.ipynb #2a1c705a
+# %% ../nbs/31_tracking.ipynb #d393ed72
 class WandbLogger(Callback):
     "Log a run to Weights & Biases under the reference code's keys; W&B errors never stop training"
     order = 40
@@ -61,9 +61,10 @@ class WandbLogger(Callback):
         self.mode, self.dir, self.tags, self.run = mode, dir, tags, None
         self.project = project or os.environ.get('WANDB_PROJECT', 'bnn_toolkit')
 
-    def _safe(self, f, *args, **kw):
+    def _safe(self, f):
+        "Call `f()` if W&B is running; on any W&B error warn once and stop logging"
         if self.run is None: return
-        try: f(*args, **kw)
+        try: f()
         except Exception as e:
             warnings.warn(f"W&B logging stopped: {e}"); self.run = None
 
@@ -80,20 +81,18 @@ class WandbLogger(Callback):
         if self.run is None or t.step % t.cfg.log_every: return
         loss = t.loss.item()
         acc = (t.logits.argmax(1) == t.y).float().mean().item()
-        self._safe(self.run.log, {'epoch': t.epoch, 'train/batch loss': loss, 'batch/loss': loss, 'batch/accuracy': acc},
-                   step=t.step)
+        self._safe(lambda: self.run.log({'epoch': t.epoch, 'train/batch loss': loss, 'batch/loss': loss,
+                                         'batch/accuracy': acc}, step=t.step))
 
     def after_epoch(self, t):
-        self._safe(self.run.log, {k: v for k, v in t.history[-1].items() if k not in ('step',)}, step=t.step)
+        self._safe(lambda: self.run.log({k: v for k, v in t.history[-1].items() if k != 'step'}, step=t.step))
 
     def after_fit(self, t):
         if self.run is None: return
         s = t.summary
-        for k in ('status', 'final_accuracy', 'best_accuracy', 'best_epoch'):
-            self._safe(self.run.summary.__setitem__, k, s[k])
-        offline_dir = getattr(self.run, 'dir', None) if self.mode == 'offline' else None
-        self._safe(self.run.finish, exit_code=0 if t.status in ('finished', 'stopped') else 1)
-        if offline_dir: print(f"W&B offline run saved; upload it later with: wandb sync {Path(offline_dir).parent}")
+        self._safe(lambda: self.run.summary.update({k: s[k] for k in ('status', 'final_accuracy', 'best_accuracy', 'best_epoch')}))
+        # wandb itself prints where an offline run is and the `wandb sync` command that uploads it
+        self._safe(lambda: self.run.finish(exit_code=0 if t.status in ('finished', 'stopped') else 1))
         self.run = None
 
 def wandb_callback(cfg:TrainConfig)->WandbLogger|None:

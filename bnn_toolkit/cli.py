@@ -13,7 +13,7 @@ from .tracking import run_name
 # %% auto #0
 __all__ = ['DATASET_SWITCHES', 'make_parser', 'config_from_args', 'main']
 
-# %% ../nbs/32_cli.ipynb #25af7d3f
+# %% ../nbs/32_cli.ipynb #fa92f7df
 DATASET_SWITCHES = {'fashion_mnist': 'fashion-mnist', 'mnist': 'mnist', 'cifar10': 'cifar10', 'dogs': 'stanford-dogs',
                     'indoor': 'indoor', 'imagenette': 'imagenette'}
 
@@ -89,6 +89,7 @@ def make_parser()->argparse.ArgumentParser:
     g.add_argument('--wandb', default=None, help='W&B mode: online, offline, disabled (default: online with an API key, else offline)')
     g.add_argument('--tags', nargs='*', default=None, help='W&B tags')
     g.add_argument('--log-every', type=int, default=d.log_every, help='log batch metrics every N steps')
+    g.add_argument('--align-every', type=int, default=None, help='measure alignment angles with BP every N steps')
     g.add_argument('--no-progress', action='store_true', help='no progress bars')
     return p
 

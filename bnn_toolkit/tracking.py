@@ -53,7 +53,7 @@ def wandb_config(t)->dict:
             'save': c.save, 'device': str(t.device), 'mlp-mixer-dim': c.mlp_mixer_dim,
             'mlp-mixer-layers': c.mlp_mixer_layers, 'dataset': c.dataset, **t.rule.config(), 'bnn_toolkit': asdict(c)}
 
-# %% ../nbs/31_tracking.ipynb #d393ed72
+# %% ../nbs/31_tracking.ipynb #ed6adede
 class WandbLogger(Callback):
     "Log a run to Weights & Biases under the reference code's keys; W&B errors never stop training"
     order = 40
@@ -78,6 +78,9 @@ class WandbLogger(Callback):
             warnings.warn(f"W&B could not start ({e}); training goes on without it"); self.run = None
 
     def after_batch(self, t):
+        a = getattr(t, 'last_alignment', None)
+        if self.run is not None and a is not None and a['step'] == t.step:
+            self._safe(lambda: self.run.log({f'alignment/{k}': v for k, v in a.items() if k != 'step'}, step=t.step))
         if self.run is None or t.step % t.cfg.log_every: return
         loss = t.loss.item()
         acc = (t.logits.argmax(1) == t.y).float().mean().item()

@@ -21,7 +21,7 @@ __all__ = ['ConfigError', 'TrainConfig', 'optimizer_names', 'seed_everything', '
            'build_model_for', 'CancelFit', 'TrainingDiverged', 'Callback', 'Trainer', 'should_stop_early',
            'EarlyStopping', 'ProgressBar', 'write_json_atomic', 'environment_info', 'RunDirectory', 'train']
 
-# %% ../nbs/30_training.ipynb #05b7e175
+# %% ../nbs/30_training.ipynb #76709e0c
 class ConfigError(ValueError):
     "An impossible or malformed training configuration"
 
@@ -82,6 +82,7 @@ class TrainConfig:
     wandb: str|None = None           # online, offline or disabled (None: online with an API key, else offline)
     tags: list|None = None           # W&B tags
     log_every: int = 50              # log batch metrics every this many steps
+    align_every: int|None = None     # measure alignment angles every this many steps on a probe batch (None: never)
 
     def validate(self)->TrainConfig:
         "Raise `ConfigError` for values and combinations that cannot run; return self"
@@ -93,6 +94,7 @@ class TrainConfig:
         need(self.wd >= 0, f"weight decay must be non-negative, got {self.wd}")
         need(0 < self.train_fraction < 1, f"train fraction must be in (0, 1), got {self.train_fraction}")
         need(self.limit_batches is None or self.limit_batches >= 1, "limit_batches must be at least 1")
+        need(self.align_every is None or self.align_every >= 1, "--align-every must be at least 1")
         need(self.ste is None or self.ste in STE_NAMES, f"unknown straight-through estimator {self.ste!r}; "
              f"valid estimators: {', '.join(STE_NAMES)}")
         need(not (self.unsat and not self.binary_act), "--unsat applies to sign activations: add --binary-act")
@@ -380,7 +382,7 @@ class RunDirectory(Callback):
         if t.cfg.save and t.history: self._checkpoint(t, 'model.pt')
         write_json_atomic(self.out / 'summary.json', t.summary)
 
-# %% ../nbs/30_training.ipynb #b2e792e7
+# %% ../nbs/30_training.ipynb #83079bb3
 def train(config:TrainConfig|None=None, # what to run (fields may also be given as keyword arguments)
           callbacks=(), # extra callbacks (plots, widgets, ...)
           *, data=None, # a `DataBundle` to use instead of loading `config.dataset`
@@ -400,6 +402,9 @@ def train(config:TrainConfig|None=None, # what to run (fields may also be given 
     opt = make_optimizer(cfg.opt, model.parameters(), cfg.lr, cfg.wd)
     cbs = [EarlyStopping(cfg.early_stopping_delta), *callbacks]
     if progress: cbs.append(ProgressBar())
+    if cfg.align_every:
+        from bnn_toolkit.alignment import AlignmentProbe   # here: alignment builds on this module
+        cbs.append(AlignmentProbe(cfg.align_every))
     if cfg.out is not None: cbs.append(RunDirectory(cfg.out))
     from bnn_toolkit.tracking import wandb_callback   # here, not at import: tracking builds on this module
     wb = wandb_callback(cfg)

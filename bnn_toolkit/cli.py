@@ -111,9 +111,10 @@ def config_from_args(argv:list[str]|None=None)->tuple[TrainConfig, bool]:
         cfg.out = str(Path('runs') / f"{run_name(cfg)}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}")
     return cfg, progress
 
-# %% ../nbs/32_cli.ipynb #a7efef87
+# %% ../nbs/32_cli.ipynb #20ff5447
 def main(argv:list[str]|None=None)->int:
     "The `bnn-train` command"
+    cfg = None
     try:
         cfg, progress = config_from_args(argv)
         print(f"bnn-train: {run_name(cfg)} on {cfg.dataset} -> {cfg.out}", flush=True)
@@ -121,7 +122,8 @@ def main(argv:list[str]|None=None)->int:
     except (ConfigError, ValueError, FileNotFoundError) as e:
         print(f"bnn-train: error: {e}", file=sys.stderr); return 2
     except KeyboardInterrupt:
-        print(f"bnn-train: interrupted; what was done is in {cfg.out}", file=sys.stderr); return 130
+        where = f"; what was done is in {cfg.out}" if cfg is not None else ""
+        print(f"bnn-train: interrupted{where}", file=sys.stderr); return 130
     s = t.summary
     print(f"bnn-train: {s['status']}: {s['eval_split']} accuracy {s['final_accuracy']:.4f} (best {s['best_accuracy']:.4f}); "
           f"summary in {Path(cfg.out) / 'summary.json'}")

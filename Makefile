@@ -3,6 +3,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 FMNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: setup train test test-slow
 setup: $(VENV)/.installed $(FMNIST)
@@ -18,15 +19,19 @@ $(VENV)/.installed: settings.ini setup.py
 $(FMNIST):
 	$(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q dataset-fashion-mnist
 
+# Debian's Chromium: the browser test opens the launcher notebook in JupyterLab with it (playwright drives it)
+$(CHROMIUM):
+	$(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium
+
 # the main job: a fully binary network trained with DFA on Fashion-MNIST, progress and final test accuracy printed
 train: setup
 	$(VENV)/bin/bnn-train --fashion-mnist --model FullyConnected --fc-batchnorm --binary-act --binary-weights \
 	  --method dfa --bs 128 --epochs 2 --test-set --seed 0
 
 # every notebook (one test each) and tests/
-test: setup
+test: setup $(CHROMIUM)
 	$(PY) -m pytest -q tests
 
 # the same plus the cells flagged slow
-test-slow: setup
+test-slow: setup $(CHROMIUM)
 	NBDEV_FLAGS="slow" $(PY) -m pytest -q tests

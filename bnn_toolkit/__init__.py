@@ -6,7 +6,7 @@ __version__ = "0.1.0"
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/90_api.ipynb #d53232e9
+# %% ../nbs/90_api.ipynb #fe2794ce
 from .binarize import (SignSTE, sign_ste, SignActivation, SignWeight, binarize, binarize_activations,
                                   binarize_weights, clip_latent_weights, latent_weight, is_binary_weight,
                                   binary_summary, STE_NAMES)
@@ -15,3 +15,4 @@ from .data import load_data, DATASETS
 from .rules.core import LearningRule, make_rule, register_rule, rule_names, RULES
 from .training import TrainConfig, Trainer, Callback, CancelFit, train
 from .alignment import alignment_angles
+from .runs import Run, load_run, list_runs, runs_table

@@ -95,7 +95,7 @@ def weight_layers(model:nn.Module)->list[tuple[str, nn.Module]]:
     return [(n, m) for n, m in model.named_modules()
             if isinstance(m, WEIGHT_LAYER_TYPES) and 'parametrizations' not in n.split('.')]
 
-# %% ../nbs/00_binarize.ipynb #89589ed3
+# %% ../nbs/00_binarize.ipynb #a3e1b15a
 def default_full_precision(model:nn.Module)->tuple[str, ...]:
     "The layers `binarize_weights` spares by default: the model's declared ones, else its first and last weight layer"
     declared = getattr(model, 'full_precision_layers', None)
@@ -115,7 +115,8 @@ def binarize_weights(model:nn.Module, # changed in place
     done = []
     for q in names:
         m = model.get_submodule(q)
-        if q in spare or is_binary_weight(m): continue
+        # a weight that already has a quantizer of its own (e.g. Biprop's scaled, pruned signs) keeps it
+        if q in spare or parametrize.is_parametrized(m, 'weight'): continue
         parametrize.register_parametrization(m, 'weight', SignWeight())
         done.append(q)
     return done

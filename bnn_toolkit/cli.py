@@ -13,7 +13,7 @@ from .tracking import run_name
 # %% auto #0
 __all__ = ['DATASET_SWITCHES', 'make_parser', 'parse_flags', 'config_from_args', 'main']
 
-# %% ../nbs/32_cli.ipynb #be8b4f44
+# %% ../nbs/32_cli.ipynb #a568b0fd
 DATASET_SWITCHES = {'fashion_mnist': 'fashion-mnist', 'mnist': 'mnist', 'cifar10': 'cifar10', 'dogs': 'stanford-dogs',
                     'indoor': 'indoor', 'imagenette': 'imagenette'}
 
@@ -52,7 +52,7 @@ def make_parser()->argparse.ArgumentParser:
     g.add_argument('--ste', default=None, help='straight-through estimator: clipped (default), identity, bireal')
     g.add_argument('--full-precision', nargs='+', default=None,
                    help='weight layers kept float (module names; `none`: binarize every layer)')
-    g.add_argument('--biprop', type=float, nargs='?', const=0.2, default=None, help='Biprop rate (bare flag: 0.2)')
+    g.add_argument('--biprop', type=float, nargs='?', const=0.2, default=None, help='Biprop: fraction of weights kept per layer (bare flag: 0.2)')
     g.add_argument('--remove-skips', action='store_true', help='drop residual connections')
     g.add_argument('--reconstruction', action='store_true', help='autoencoder mode')
     g.add_argument('--fc-batchnorm', action='store_true', help='BatchNorm in FullyConnected')

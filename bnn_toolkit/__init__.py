@@ -6,7 +6,7 @@ __version__ = "0.1.0"
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/90_api.ipynb #fe2794ce
+# %% ../nbs/90_api.ipynb #f69a5060
 from .binarize import (SignSTE, sign_ste, SignActivation, SignWeight, binarize, binarize_activations,
                                   binarize_weights, clip_latent_weights, latent_weight, is_binary_weight,
                                   binary_summary, STE_NAMES)
@@ -14,5 +14,8 @@ from .models import build_model, remove_skips, MODELS
 from .data import load_data, DATASETS
 from .rules.core import LearningRule, make_rule, register_rule, rule_names, RULES
 from .training import TrainConfig, Trainer, Callback, CancelFit, train
-from .alignment import alignment_angles
+from .alignment import alignment_angles, signal_cosines, weight_alignment, probe_metrics, AlignmentProbe
+from .metrics import gradient_metrics, saturation, ActivationInputs
+from .biprop import apply_biprop
+from .autoencoders import VGGAutoEncoder
 from .runs import Run, load_run, list_runs, runs_table

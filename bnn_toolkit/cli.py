@@ -13,7 +13,7 @@ from .tracking import run_name
 # %% auto #0
 __all__ = ['DATASET_SWITCHES', 'make_parser', 'parse_flags', 'config_from_args', 'main']
 
-# %% ../nbs/32_cli.ipynb #a568b0fd
+# %% ../nbs/32_cli.ipynb #502b2ed0
 DATASET_SWITCHES = {'fashion_mnist': 'fashion-mnist', 'mnist': 'mnist', 'cifar10': 'cifar10', 'dogs': 'stanford-dogs',
                     'indoor': 'indoor', 'imagenette': 'imagenette'}
 
@@ -24,6 +24,13 @@ class _Parser(argparse.ArgumentParser):
 def _csv_ints(s:str)->list[int]:
     try: return [int(v) for v in s.split(',') if v.strip()]
     except ValueError: raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {s!r}") from None
+
+def _model_option(s:str)->tuple:
+    import yaml
+    name, eq, value = s.partition('=')
+    if not eq or not name: raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {s!r}")
+    try: return name.strip().replace('-', '_'), yaml.safe_load(value)
+    except yaml.YAMLError: raise argparse.ArgumentTypeError(f"cannot read the value of {s!r}") from None
 
 def make_parser()->argparse.ArgumentParser:
     "The `bnn-train` argument parser"
@@ -59,6 +66,8 @@ def make_parser()->argparse.ArgumentParser:
     g.add_argument('--fc-widths', type=_csv_ints, default=None, help='hidden widths of FullyConnected, e.g. 1024,1024,1024')
     g.add_argument('--mlp-mixer-layers', type=int, default=d.mlp_mixer_layers, help='MLPMixer depth')
     g.add_argument('--mlp-mixer-dim', type=int, default=d.mlp_mixer_dim, help='MLPMixer width')
+    g.add_argument('--model-option', dest='model_options', action='append', type=_model_option, default=None,
+                   metavar='NAME=VALUE', help='another option of the model builder (YAML value), e.g. channels=[8,16,32,64,64]')
     g = p.add_argument_group('learning rule')
     g.add_argument('--method', default=d.method, help='learning rule: bp, dfa, drtp, hsic, pepita, ...')
     g.add_argument('--bw-init', default=d.bw_init, help='feedback init (DFA/DRTP): normal, kaiming_uniform, kaiming_normal')
@@ -98,7 +107,7 @@ def make_parser()->argparse.ArgumentParser:
     g.add_argument('--resume', default=None, metavar='RUN_DIR', help='continue the run in RUN_DIR from its last checkpoint')
     return p
 
-# %% ../nbs/32_cli.ipynb #a7b5aba0
+# %% ../nbs/32_cli.ipynb #f9f314d6
 def parse_flags(argv:list[str])->tuple[dict, dict, bool, str|None]:
     "TrainConfig fields from `argv`, the same for no flags (the defaults), whether to show progress, and --resume"
     p = make_parser()
@@ -113,6 +122,7 @@ def parse_flags(argv:list[str])->tuple[dict, dict, bool, str|None]:
             ns['wandb'] = 'disabled'
         if ns['early_stopping_delta'] is not None and ns['early_stopping_delta'] < 0: ns['early_stopping_delta'] = None
         if ns['full_precision'] is not None and [v.lower() for v in ns['full_precision']] == ['none']: ns['full_precision'] = []
+        if ns['model_options'] is not None: ns['model_options'] = dict(ns['model_options'])
         return ns
     ns = fields_of(argv)
     if ns['config_file']:

@@ -17,7 +17,7 @@ from .binarize import WEIGHT_LAYER_TYPES, weight_layers
 __all__ = ['MODELS', 'tag_layers', 'register_model', 'model_options', 'build_model', 'FullyConnected', 'SmallVGG', 'MobileNetV2',
            'vgg16', 'vgg19', 'Patchify', 'TokenMean', 'PreNormResidual', 'FeedForward', 'MLPMixer', 'remove_skips']
 
-# %% ../nbs/01_models.ipynb #cd1685d1
+# %% ../nbs/01_models.ipynb #4d485eed
 def _weight_layer(model:nn.Module, name:str)->nn.Module:
     "The weight layer `name` of `model`, or a ValueError saying what is wrong"
     try: m = model.get_submodule(name)
@@ -29,14 +29,13 @@ def _weight_layer(model:nn.Module, name:str)->nn.Module:
     return m
 
 def tag_layers(model:nn.Module, # the model to tag (in place)
-               output_layer:str, # qualified name of the output Linear
+               output_layer:str, # qualified name of the output layer (a Linear, or a convolution for autoencoders)
                full_precision_layers:tuple[str, ...]|None=None, # layers kept float; default: first weight layer and `output_layer`
               )->nn.Module:
     "Set `model.output_layer` and `model.full_precision_layers` after checking they name weight layers; returns `model`"
     if full_precision_layers is None: full_precision_layers = (weight_layers(model)[0][0], output_layer)
     full_precision_layers = tuple(full_precision_layers)
-    if not isinstance(_weight_layer(model, output_layer), nn.Linear):
-        raise ValueError(f"the output layer {output_layer!r} must be an nn.Linear")
+    _weight_layer(model, output_layer)   # a Linear for classifiers, a convolution for autoencoders
     for name in full_precision_layers: _weight_layer(model, name)
     model.output_layer, model.full_precision_layers = output_layer, full_precision_layers
     return model

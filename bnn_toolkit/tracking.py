@@ -53,7 +53,7 @@ def wandb_config(t)->dict:
             'save': c.save, 'device': str(t.device), 'mlp-mixer-dim': c.mlp_mixer_dim,
             'mlp-mixer-layers': c.mlp_mixer_layers, 'dataset': c.dataset, **t.rule.config(), 'bnn_toolkit': asdict(c)}
 
-# %% ../nbs/31_tracking.ipynb #814ee792
+# %% ../nbs/31_tracking.ipynb #29deb5df
 class WandbLogger(Callback):
     "Log a run to Weights & Biases under the reference code's keys; W&B errors never stop training"
     order = 40
@@ -82,9 +82,9 @@ class WandbLogger(Callback):
             warnings.warn(f"W&B could not start ({e}); training goes on without it"); self.run = None
 
     def after_batch(self, t):
-        a = getattr(t, 'last_alignment', None)
-        if self.run is not None and a is not None and a['step'] == t.step:
-            self._safe(lambda: self.run.log({f'alignment/{k}': v for k, v in a.items() if k != 'step'}, step=t.step))
+        p = getattr(t, 'last_probe', None)     # the alignment probe's record of this step (--align-every)
+        if self.run is not None and p is not None and p['step'] == t.step:
+            self._safe(lambda: self.run.log({k: v for k, v in p.items() if k not in ('step', 'epoch')}, step=t.step))
         b = t.batch_log    # read from the device by the trainer every log_every steps
         if self.run is None or b is None: return
         self._safe(lambda: self.run.log({'epoch': t.epoch, 'train/batch loss': b['train/batch_loss'],

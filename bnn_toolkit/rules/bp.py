@@ -10,10 +10,11 @@ from .core import LearningRule, register_rule
 # %% auto #0
 __all__ = ['BP']
 
-# %% ../../nbs/11_bp.ipynb #43782d7f
+# %% ../../nbs/11_bp.ipynb #59d60c9c
 @register_rule('bp')
 class BP(LearningRule):
     "Backpropagation: the loss's gradient by autograd, through every straight-through estimator"
+    reconstruction = True   # any loss, any output shape
     def compute_grads(self, x, y):
         self.model.train()
         self.zero_grad()

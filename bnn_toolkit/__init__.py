@@ -6,7 +6,7 @@ __version__ = "0.1.0"
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/90_api.ipynb #f69a5060
+# %% ../nbs/90_api.ipynb #b98b8667
 from .binarize import (SignSTE, sign_ste, SignActivation, SignWeight, binarize, binarize_activations,
                                   binarize_weights, clip_latent_weights, latent_weight, is_binary_weight,
                                   binary_summary, STE_NAMES)
@@ -18,4 +18,5 @@ from .alignment import alignment_angles, signal_cosines, weight_alignment, probe
 from .metrics import gradient_metrics, saturation, ActivationInputs
 from .biprop import apply_biprop
 from .autoencoders import VGGAutoEncoder
+from .export import export_packed, load_packed, inference_benchmark
 from .runs import Run, load_run, list_runs, runs_table

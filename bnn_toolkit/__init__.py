@@ -6,7 +6,7 @@ __version__ = "0.1.0"
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/90_api.ipynb #b98b8667
+# %% ../nbs/90_api.ipynb #bf3a64e5
 from .binarize import (SignSTE, sign_ste, SignActivation, SignWeight, binarize, binarize_activations,
                                   binarize_weights, clip_latent_weights, latent_weight, is_binary_weight,
                                   binary_summary, STE_NAMES)
@@ -19,4 +19,5 @@ from .metrics import gradient_metrics, saturation, ActivationInputs
 from .biprop import apply_biprop
 from .autoencoders import VGGAutoEncoder
 from .export import export_packed, load_packed, inference_benchmark
+from .sweeps import config_file_argv, load_sweep, plan_sweep, run_sweep, best_runs, write_best_configs
 from .runs import Run, load_run, list_runs, runs_table

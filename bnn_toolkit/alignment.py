@@ -19,7 +19,7 @@ from .training import Callback
 # %% auto #0
 __all__ = ['alignment_angles', 'SignalCosine', 'signal_cosines', 'weight_alignment', 'probe_metrics', 'AlignmentProbe']
 
-# %% ../nbs/21_alignment.ipynb #0fd6eefb
+# %% ../nbs/21_alignment.ipynb #d6c02042
 def _angle(a:torch.Tensor, b:torch.Tensor)->float:
     "Angle in degrees between two tensors seen as vectors; NaN when either is zero"
     a, b = a.flatten().double(), b.flatten().double()
@@ -100,6 +100,11 @@ def _two_passes(model:nn.Module, rule:LearningRule, x:torch.Tensor, y:torch.Tens
     buffers = {k: v.detach().clone() for k, v in model.state_dict().items() if k in dict(model.named_buffers())}
     was_training = model.training
     saved = {n: p.grad for n, p in model.named_parameters()}
+    # a rule's own state (random generators of SPSA/LS, feedback) and, for a rule that moves weights itself (local
+    # search), the weights: measuring must not advance or change training
+    rule_state = rule.state_dict()
+    weights = ({n: p.detach().clone() for n, p in model.named_parameters()}
+               if getattr(rule, 'updates_weights', False) else None)
     rec, acts = _Signals(layers), ActivationInputs(model)
     pep = _PepitaSignals(rule, len(x)) if isinstance(rule, Pepita) else nullcontext()
     try:
@@ -116,6 +121,11 @@ def _two_passes(model:nn.Module, rule:LearningRule, x:torch.Tensor, y:torch.Tens
             g_bp, s_bp = _layer_grads(model, layers), rec.signals()
     finally:
         model.load_state_dict(buffers, strict=False)
+        if weights is not None:
+            with torch.no_grad():
+                for n, p in model.named_parameters(): p.copy_(weights[n])
+        # (feedback a rule creates lazily, on its first batch, is kept when this measurement made it)
+        if set(rule.feedback) <= set(rule_state.get('feedback', {})): rule.load_state_dict(rule_state)
         for n, p in model.named_parameters(): p.grad = saved[n]
         model.train(was_training)
     return _Passes(layers, g_rule, g_bp, s_rule, s_bp, acts.inputs, getattr(model, 'output_layer', None))

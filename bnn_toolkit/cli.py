@@ -13,7 +13,7 @@ from .tracking import run_name
 # %% auto #0
 __all__ = ['DATASET_SWITCHES', 'make_parser', 'parse_flags', 'config_from_args', 'main']
 
-# %% ../nbs/32_cli.ipynb #502b2ed0
+# %% ../nbs/32_cli.ipynb #f0ea9003
 DATASET_SWITCHES = {'fashion_mnist': 'fashion-mnist', 'mnist': 'mnist', 'cifar10': 'cifar10', 'dogs': 'stanford-dogs',
                     'indoor': 'indoor', 'imagenette': 'imagenette'}
 
@@ -80,6 +80,7 @@ def make_parser()->argparse.ArgumentParser:
     g.add_argument('--ls-accuracy', action='store_true', help='local-search fitness is accuracy')
     g.add_argument('--spsa-c', type=float, default=d.spsa_c, help='SPSA perturbation size')
     g.add_argument('--spsa-g-pert', default=d.spsa_g_pert, help='SPSA-G direction: drtp or hebbian')
+    g.add_argument('--spsa-perturb', default=d.spsa_perturb, help='SPSA on binary weights: perturb the sign weights (weight) or the latent ones (latent, the reference)')
     g = p.add_argument_group('optimisation')
     g.add_argument('--opt', default=d.opt, help='any torch.optim optimizer')
     g.add_argument('--lr', type=float, default=d.lr, help='learning rate')

@@ -27,7 +27,7 @@ __all__ = ['RESUMABLE_OVERRIDES', 'ConfigError', 'TrainConfig', 'optimizer_names
            'save_atomic', 'read_jsonl', 'environment_info', 'holds_run', 'check_run_dir', 'claim_run_dir',
            'RunDirectory', 'load_checkpoint', 'resume_config', 'train']
 
-# %% ../nbs/30_training.ipynb #bc6970ea
+# %% ../nbs/30_training.ipynb #c552bb5b
 class ConfigError(ValueError):
     "An impossible or malformed training configuration"
 
@@ -72,6 +72,7 @@ class TrainConfig:
     ls_accuracy: bool = False        # local-search fitness is accuracy
     spsa_c: float = 1e-3             # SPSA perturbation size
     spsa_g_pert: str = 'drtp'        # SPSA-G direction: drtp or hebbian
+    spsa_perturb: str = 'weight'     # SPSA on binary weights: perturb the signs (through the STE) or the latent weights (the reference)
     # optimisation
     opt: str = 'Adam'                # any torch.optim class name
     lr: float = 1e-3                 # learning rate

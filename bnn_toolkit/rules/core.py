@@ -13,12 +13,13 @@ __all__ = ['RULES', 'FEEDBACK_LAYER_TYPES', 'RESIDUAL_BLOCK_TYPES', 'FEEDBACK_IN
            'residual_blocks', 'cut_points', 'signal_width', 'init_feedback', 'broadcast_signal', 'centred_onehot',
            'InputHooks', 'OutputHooks', 'replace_input_grad', 'feedback_widths']
 
-# %% ../../nbs/10_rules.ipynb #579be89f
+# %% ../../nbs/10_rules.ipynb #76a2d79f
 class LearningRule:
     "Base class of a learning rule: `compute_grads(x, y)` fills the model's `.grad`, it never steps an optimizer"
     name: str = None # registry name, set by `register_rule`
     config_fields: dict = {} # training-config field -> constructor option, e.g. {'bw_init': 'init'} (CLI flags)
     reconstruction: bool = False # also trains autoencoders: image targets, image-shaped errors (`--reconstruction`)
+    updates_weights: bool = False # True only for rules that apply their own move (local search): see `rules.local_search`
 
     def __init__(self, model:nn.Module, # the network to train (binarized or not)
                  num_classes:int, # number of classes (the width of the output error / target)

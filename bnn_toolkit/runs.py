@@ -12,13 +12,14 @@ import torch, torch.nn as nn
 from .training import TrainConfig, build_model_for, load_checkpoint, read_jsonl, train
 
 # %% auto #0
-__all__ = ['RunNotFoundError', 'Run', 'load_run', 'list_runs', 'runs_table']
+__all__ = ['RunNotFoundError', 'setting_name', 'Run', 'load_run', 'list_runs', 'runs_table']
 
-# %% ../nbs/33_runs.ipynb #b02a1498
+# %% ../nbs/33_runs.ipynb #46a1dfb9
 class RunNotFoundError(FileNotFoundError):
     "A path that is not a run directory"
 
-def _setting(c:dict)->str:
+def setting_name(c:dict # a run config (config.json, or `asdict(TrainConfig)`)
+                )->str:
     "continuous, binary (weights and activations), binary-weights or binary-act"
     w, a = c.get('binary_weights'), c.get('binary_act') or c.get('bireal_act')
     return 'binary' if w and a else 'binary-weights' if w else 'binary-act' if a else 'continuous'
@@ -49,7 +50,7 @@ class Run:
     @property
     def status(self)->str: return self.summary.get('status', 'created')
     @property
-    def setting(self)->str: return _setting(self.config)
+    def setting(self)->str: return setting_name(self.config)
     @property
     def metrics(self)->list[dict]: return read_jsonl(self.path / 'metrics.jsonl')
     @property

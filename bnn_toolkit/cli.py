@@ -13,7 +13,7 @@ from .tracking import run_name, new_run_dir
 # %% auto #0
 __all__ = ['DATASET_SWITCHES', 'make_parser', 'parse_flags', 'config_from_args', 'main']
 
-# %% ../nbs/32_cli.ipynb #f0ea9003
+# %% ../nbs/32_cli.ipynb #358e68ee
 DATASET_SWITCHES = {'fashion_mnist': 'fashion-mnist', 'mnist': 'mnist', 'cifar10': 'cifar10', 'dogs': 'stanford-dogs',
                     'indoor': 'indoor', 'imagenette': 'imagenette'}
 
@@ -25,7 +25,7 @@ def _csv_ints(s:str)->list[int]:
     try: return [int(v) for v in s.split(',') if v.strip()]
     except ValueError: raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {s!r}") from None
 
-def _model_option(s:str)->tuple:
+def _name_value(s:str)->tuple:
     import yaml
     name, eq, value = s.partition('=')
     if not eq or not name: raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {s!r}")
@@ -66,7 +66,7 @@ def make_parser()->argparse.ArgumentParser:
     g.add_argument('--fc-widths', type=_csv_ints, default=None, help='hidden widths of FullyConnected, e.g. 1024,1024,1024')
     g.add_argument('--mlp-mixer-layers', type=int, default=d.mlp_mixer_layers, help='MLPMixer depth')
     g.add_argument('--mlp-mixer-dim', type=int, default=d.mlp_mixer_dim, help='MLPMixer width')
-    g.add_argument('--model-option', dest='model_options', action='append', type=_model_option, default=None,
+    g.add_argument('--model-option', dest='model_options', action='append', type=_name_value, default=None,
                    metavar='NAME=VALUE', help='another option of the model builder (YAML value), e.g. channels=[8,16,32,64,64]')
     g = p.add_argument_group('learning rule')
     g.add_argument('--method', default=d.method, help='learning rule: bp, dfa, drtp, hsic, pepita, ...')
@@ -76,6 +76,8 @@ def make_parser()->argparse.ArgumentParser:
     g.add_argument('--hsic-mode', default=d.hsic_mode, help='HSIC estimator: biased or plausible')
     g.add_argument('--hsic-kernel', default=d.hsic_kernel, help='HSIC kernel: cosine, linear, gaussian')
     g.add_argument('--pepita-gain', type=float, default=d.pepita_gain, help='PEPITA perturbation scale')
+    g.add_argument('--rule-option', dest='rule_options', action='append', type=_name_value, default=None,
+                   metavar='NAME=VALUE', help="another option of the rule's constructor (YAML value), e.g. batch_mean=true")
     g.add_argument('--mut-prob', type=float, default=d.mut_prob, help='local-search flip probability')
     g.add_argument('--ls-accuracy', action='store_true', help='local-search fitness is accuracy')
     g.add_argument('--spsa-c', type=float, default=d.spsa_c, help='SPSA perturbation size')
@@ -108,7 +110,7 @@ def make_parser()->argparse.ArgumentParser:
     g.add_argument('--resume', default=None, metavar='RUN_DIR', help='continue the run in RUN_DIR from its last checkpoint')
     return p
 
-# %% ../nbs/32_cli.ipynb #bfa00804
+# %% ../nbs/32_cli.ipynb #bfd0435e
 def parse_flags(argv:list[str])->tuple[dict, dict, bool, str|None]:
     "TrainConfig fields from `argv`, the same for no flags (the defaults), whether to show progress, and --resume"
     p = make_parser()
@@ -124,6 +126,7 @@ def parse_flags(argv:list[str])->tuple[dict, dict, bool, str|None]:
         if ns['early_stopping_delta'] is not None and ns['early_stopping_delta'] < 0: ns['early_stopping_delta'] = None
         if ns['full_precision'] is not None and [v.lower() for v in ns['full_precision']] == ['none']: ns['full_precision'] = []
         if ns['model_options'] is not None: ns['model_options'] = dict(ns['model_options'])
+        if ns['rule_options'] is not None: ns['rule_options'] = dict(ns['rule_options'])
         return ns
     ns = fields_of(argv)
     if ns['config_file']:

@@ -27,7 +27,7 @@ __all__ = ['RESUMABLE_OVERRIDES', 'ConfigError', 'TrainConfig', 'optimizer_names
            'save_atomic', 'read_jsonl', 'environment_info', 'holds_run', 'check_run_dir', 'claim_run_dir',
            'RunDirectory', 'load_checkpoint', 'resume_config', 'train']
 
-# %% ../nbs/30_training.ipynb #c552bb5b
+# %% ../nbs/30_training.ipynb #4088faff
 class ConfigError(ValueError):
     "An impossible or malformed training configuration"
 
@@ -72,6 +72,7 @@ class TrainConfig:
     ls_accuracy: bool = False        # local-search fitness is accuracy
     spsa_c: float = 1e-3             # SPSA perturbation size
     spsa_g_pert: str = 'drtp'        # SPSA-G direction: drtp or hebbian
+    rule_options: dict|None = None   # other options of the rule's constructor, e.g. {'batch_mean': True} for DRTP
     spsa_perturb: str = 'weight'     # SPSA on binary weights: perturb the signs (through the STE) or the latent weights (the reference)
     # optimisation
     opt: str = 'Adam'                # any torch.optim class name
@@ -520,7 +521,7 @@ def load_checkpoint(path:Path|str)->dict:
     "A checkpoint written by `RunDirectory` (our own files: full unpickling, for the RNG states)"
     return torch.load(path, map_location='cpu', weights_only=False)
 
-# %% ../nbs/30_training.ipynb #f1acd75a
+# %% ../nbs/30_training.ipynb #79fd79fc
 RESUMABLE_OVERRIDES = ('epochs', 'device', 'wandb', 'data_root', 'num_workers', 'download', 'log_every', 'tags')
 
 def resume_config(run_dir:Path|str, **overrides)->tuple[TrainConfig, dict|None]:
@@ -567,7 +568,7 @@ def train(config:TrainConfig|None=None, # what to run (fields may also be given 
                          image_size=cfg.image_size, download=cfg.download)
     model = build_model_for(cfg, data.num_classes, data.in_shape).to(device)
     rule = make_rule(cfg.method, model, num_classes=data.num_classes, loss_fn=F.mse_loss if cfg.reconstruction else None,
-                     **rule_options_from_config(cfg.method, asdict(cfg)))
+                     **{**rule_options_from_config(cfg.method, asdict(cfg)), **(cfg.rule_options or {})})
     opt = make_optimizer(cfg.opt, model.parameters(), cfg.lr, cfg.wd)
     cbs = [EarlyStopping(cfg.early_stopping_delta), *callbacks]
     if progress: cbs.append(ProgressBar())

@@ -72,7 +72,7 @@ def find_blocks(model:nn.Module, # the network
     if open_: blocks.append(Block(open_[0], open_[0], open_[1], open_[1]))
     return blocks
 
-# %% ../../nbs/15_pepita.ipynb #703177b7
+# %% ../../nbs/15_pepita.ipynb #f72072ea
 POSITION_SCALINGS = ('reference', 'mean', 'sum')
 _CONV_WEIGHT = {1: conv1d_weight, 2: conv2d_weight, 3: conv3d_weight}
 
@@ -90,6 +90,8 @@ def pepita_update(layer:nn.Module, # a Linear or Conv1d/2d/3d layer
                   position_scaling:str='reference', # one of `POSITION_SCALINGS`
                  )->tuple[torch.Tensor, torch.Tensor|None]: # (weight update, bias update or None)
     "PEPITA's update of one weight layer: err^T a summed over batch and positions, scaled per `position_scaling`"
+    if a.dtype != err.dtype:        # under autocast: the image is float32, the block outputs bf16/fp16
+        dt = torch.promote_types(a.dtype, err.dtype); a, err = a.to(dt), err.to(dt)
     if isinstance(layer, nn.Linear):
         e2 = err.reshape(-1, err.shape[-1])
         gw, gb = e2.T @ a.reshape(-1, a.shape[-1]), e2.sum(0)
@@ -102,7 +104,7 @@ def pepita_update(layer:nn.Module, # a Linear or Conv1d/2d/3d layer
     elif position_scaling == 'mean': gw, gb = gw / positions, gb / positions
     return gw, (gb if layer.bias is not None else None)
 
-# %% ../../nbs/15_pepita.ipynb #78cb5d7e
+# %% ../../nbs/15_pepita.ipynb #1693c4f8
 UPDATE_INPUTS = ('clean', 'modulated')
 
 @register_rule('pepita')
@@ -176,9 +178,10 @@ class Pepita(LearningRule):
         if proj.shape[1] != x[0].numel():
             raise ValueError(f"PEPITA's input projection maps to {proj.shape[1]} input values, but the inputs have shape "
                              f"{tuple(x.shape[1:])} ({x[0].numel()} values): build the rule for this input shape")
-        if proj.device != e.device or proj.dtype != e.dtype:    # the model moved after the rule was built
-            proj = self._feedback['input'] = proj.to(e.device, e.dtype)
-        return (e @ proj).view_as(x)
+        p = next(self.model.parameters())          # the model's dtype, not autocast's: F stays in full precision
+        if proj.device != p.device or proj.dtype != p.dtype:    # the model moved after the rule was built
+            proj = self._feedback['input'] = proj.to(p.device, p.dtype)
+        return (e.to(proj.dtype) @ proj).view_as(x).to(x.dtype)
 
     # the modulated pass: weight layers store their input, closing modules compute their block's update
     def _store_input(self, name, module, a):
@@ -221,6 +224,7 @@ class Pepita(LearningRule):
             raise RuntimeError(f"only {self._closed} of PEPITA's {len(self.blocks)} blocks ran in the modulated pass: "
                                "does the model's forward pass depend on the batch or the mode?")
         for (name, kind), g in self._updates.items():
-            _leaf(self._layers[name], kind).grad = g
+            leaf = _leaf(self._layers[name], kind)
+            leaf.grad = g.to(leaf.dtype)                 # under autocast the update is computed in bf16/fp16
         self._inputs = self._updates = None
         return loss.detach(), z.detach()

@@ -61,7 +61,7 @@ def bench_model(case:BenchCase, cfg:TrainConfig, num_classes:int=10)->nn.Module:
                  estimator=cfg.estimator or 'clipped', full_precision=cfg.full_precision)
     return model
 
-# %% ../nbs/70_bench.ipynb #1ab371ef
+# %% ../nbs/70_bench.ipynb #1d5998bb
 AMP_DTYPES = {'bf16': torch.bfloat16, 'fp16': torch.float16}
 
 class TrainStep:
@@ -69,7 +69,7 @@ class TrainStep:
     def __init__(self, case:BenchCase, method:str, setting:str, device='cpu', num_classes:int=10,
                  amp:str|None=None, # None, 'bf16' or 'fp16': autocast dtype of compute_grads
                  channels_last:bool=False, # NHWC model and batch (4-d inputs)
-                 fused:bool=False, # fused optimizer kernel (Adam/AdamW/SGD)
+                 fused:bool|None=None, # fused optimizer kernel (Adam/AdamW/SGD); None: as training does (`TrainConfig.fused`)
                  seed:int=0):
         if amp is not None and amp not in AMP_DTYPES:
             raise ValueError(f"unknown amp dtype {amp!r}; valid: {', '.join(AMP_DTYPES)} (or None)")
@@ -81,10 +81,8 @@ class TrainStep:
         if channels_last: model = model.to(memory_format=torch.channels_last)
         self.model = model
         self.rule = make_rule(method, model, num_classes=num_classes, **rule_options_from_config(method, asdict(cfg)))
-        self.opt = make_optimizer(cfg.opt, model.parameters(), cfg.lr, cfg.wd)
-        if fused:   # the same optimizer class and hyper-parameters, one fused kernel
-            self.opt = type(self.opt)([p for p in model.parameters() if p.requires_grad], lr=cfg.lr, weight_decay=cfg.wd,
-                                      fused=True)
+        # as `train` builds it: the fused kernel by default (`TrainConfig.fused`), unless `fused` says otherwise
+        self.opt = make_optimizer(cfg.opt, model.parameters(), cfg.lr, cfg.wd, fused=cfg.fused if fused is None else fused)
         self.latents = [latent_weight(m) for m in model.modules() if is_binary_weight(m)]
         g = torch.Generator().manual_seed(seed)
         x = torch.randn(case.bs, *case.in_shape, generator=g)
@@ -156,7 +154,7 @@ class ActivationMeter:
         self._saved.__exit__(*exc)
         for h in self._handles: h.remove()
 
-# %% ../nbs/70_bench.ipynb #ba805e2e
+# %% ../nbs/70_bench.ipynb #d7a180b6
 def peak_memory(step:TrainStep)->tuple[int, str]:
     "Peak memory of one step in bytes, and what was measured ('cuda_max_allocated' or 'cpu_activations')"
     if step.device.type == 'cuda':
@@ -199,7 +197,7 @@ def measure(case:BenchCase, setting:str, rules=RULE_NAMES, device='cpu', reps:in
                  steps_per_s=1 / med[r], step_ms=1e3 * med[r], time_ratio_to_bp=_ratio(med[r], med['bp']),
                  peak_mem_mib=mem[r][0] / 2**20, peak_mem_ratio_to_bp=_ratio(mem[r][0], mem['bp'][0]),
                  mem_kind=mem[r][1], amp=step_options.get('amp') or 'none',
-                 channels_last=bool(step_options.get('channels_last')), fused_opt=bool(step_options.get('fused')),
+                 channels_last=bool(step_options.get('channels_last')), fused_opt=TrainConfig.fused if step_options.get('fused') is None else bool(step_options['fused']),
                  clock=clock, threads=torch.get_num_threads(), reps=reps, steps=steps)
             for r in rules]
     del run; gc.collect()
@@ -274,7 +272,7 @@ def epoch_comparison(device='cpu', workers:int=4, limit:int|None=None, root=None
     return dict(samples=len(labels) if limit is None else min(len(labels), 128 * limit), steps=n1, device=torch.device(device).type,
                 tensor_epoch_s=ours, dataloader_epoch_s=theirs, dataloader_workers=workers, speedup=theirs / ours)
 
-# %% ../nbs/70_bench.ipynb #2c1bd8fb
+# %% ../nbs/70_bench.ipynb #8fddaa4b
 def run_benchmark(quick:bool=False, device=None, rules=RULE_NAMES, settings=SETTINGS, models:list|None=None,
                   reps:int|None=None, steps:int|None=None, log=print, **step_options)->list[dict]:
     "Every case x setting x rule: the benchmark's rows"
@@ -321,7 +319,8 @@ def main(argv:list|None=None):
     p.add_argument('--steps', type=int, default=None, help="steps per rule and round")
     p.add_argument('--amp', choices=list(AMP_DTYPES), default=None, help="autocast dtype of compute_grads")
     p.add_argument('--channels-last', action='store_true', help="NHWC model and batches")
-    p.add_argument('--fused', action='store_true', help="fused optimizer kernel (Adam/AdamW/SGD)")
+    p.add_argument('--fused', action=argparse.BooleanOptionalAction, default=None,
+                   help="fused optimizer kernel (Adam/AdamW/SGD); default: as training (TrainConfig.fused, on)")
     p.add_argument('--clock', choices=list(CLOCKS), default='wall',
                    help="wall time, or this process's CPU time (steadier when others share the CPU; CPU runs only)")
     p.add_argument('--epoch', action=argparse.BooleanOptionalAction, default=None,

@@ -13,7 +13,7 @@ from .tracking import run_name, new_run_dir
 # %% auto #0
 __all__ = ['DATASET_SWITCHES', 'make_parser', 'parse_flags', 'config_from_args', 'main']
 
-# %% ../nbs/32_cli.ipynb #358e68ee
+# %% ../nbs/32_cli.ipynb #836af370
 DATASET_SWITCHES = {'fashion_mnist': 'fashion-mnist', 'mnist': 'mnist', 'cifar10': 'cifar10', 'dogs': 'stanford-dogs',
                     'indoor': 'indoor', 'imagenette': 'imagenette'}
 
@@ -72,6 +72,7 @@ def make_parser()->argparse.ArgumentParser:
     g.add_argument('--method', default=d.method, help='learning rule: bp, dfa, drtp, hsic, pepita, ...')
     g.add_argument('--bw-init', default=d.bw_init, help='feedback init (DFA/DRTP): normal, kaiming_uniform, kaiming_normal')
     g.add_argument('--slow-drtp', action='store_true', help='DRTP through a full backward pass')
+    g.add_argument('--dfa-impl', default=d.dfa_impl, help='DFA: local (no backward products through weights) or autograd (hooks, as the reference)')
     g.add_argument('--hsic-gamma', type=float, default=d.hsic_gamma, help='HSIC gamma')
     g.add_argument('--hsic-mode', default=d.hsic_mode, help='HSIC estimator: biased or plausible')
     g.add_argument('--hsic-kernel', default=d.hsic_kernel, help='HSIC kernel: cosine, linear, gaussian')
@@ -94,6 +95,9 @@ def make_parser()->argparse.ArgumentParser:
     g.add_argument('--seed', type=int, default=None, help='random seed (default: drawn and recorded)')
     g.add_argument('--device', default=None, help='cpu, cuda, cuda:N or a CUDA index (default: CUDA when present)')
     g.add_argument('--limit-batches', type=int, default=None, help='at most this many batches per epoch (quick checks)')
+    g.add_argument('--no-fused', dest='fused', action='store_false', help="the optimizer's default implementation instead of its fused kernel")
+    g.add_argument('--amp', default=None, help='bf16: bfloat16 autocast (CUDA, or CPUs with bf16 kernels)')
+    g.add_argument('--channels-last', action='store_true', help='NHWC layout for convolutional models (faster on CUDA)')
     g = p.add_argument_group('outputs')
     g.add_argument('--out', default=None, help='run directory (default runs/<run name>-<time>)')
     g.add_argument('--save', action='store_true', help='save the final model to OUT/model.pt')

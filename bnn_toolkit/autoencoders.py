@@ -13,7 +13,7 @@ from .binarize import weight_layers
 # %% auto #0
 __all__ = ['VGG_AE_DEPTHS', 'VGGAutoEncoder', 'autoencoder_name']
 
-# %% ../nbs/04_autoencoders.ipynb #6d6037a5
+# %% ../nbs/04_autoencoders.ipynb #a8c694b8
 VGG_AE_DEPTHS = {'vgg11': (1, 1, 2, 2, 2), 'vgg13': (2, 2, 2, 2, 2), 'vgg16': (2, 2, 3, 3, 3), 'vgg19': (2, 2, 4, 4, 4)}
 
 def _encoder_stage(n_in:int, n_out:int, depth:int)->nn.Sequential:
@@ -38,6 +38,7 @@ class VGGAutoEncoder(nn.Module):
         if len(depths) != len(channels): raise ValueError(f"one depth per stage: {len(depths)} depths, {len(channels)} channel counts")
         c, h, w = in_shape
         self.in_shape, m = tuple(in_shape), 2 ** len(depths)
+        self.output_shape = self.in_shape    # the image it gives back: rules send image-shaped signals (see 10_rules)
         self.padded = (math.ceil(h / m) * m, math.ceil(w / m) * m)
         self.encoder = nn.Sequential(*[_encoder_stage(n_in, n_out, d)
                                        for n_in, n_out, d in zip((c, *channels), channels, depths)])

@@ -10,6 +10,21 @@ NBS = sorted(p for p in Path(cfg.nbs_path).rglob('*.ipynb')
 SKIP = cfg.tst_flags.split() if isinstance(cfg.tst_flags, str) else list(cfg.tst_flags or [])
 FORCE = os.environ.get('NBDEV_FLAGS', '').split()     # e.g. NBDEV_FLAGS="slow gpu" on a GPU machine
 
+def _registries()->list[dict]:
+    "The package's registries. A notebook that defines a rule or model registers its own class under the package's name"
+    from bnn_toolkit.rules.core import RULES, rule_names
+    from bnn_toolkit.models import MODELS
+    from bnn_toolkit.data import DATASETS
+    rule_names()                       # import every built-in rule first, so the snapshot holds the package's classes
+    return [RULES, MODELS, DATASETS]
+
+@pytest.fixture(autouse=True)
+def isolated_registries():
+    "Restore the registries after each notebook: notebooks run in one process, and a later one must get the package's classes"
+    saved = [(r, dict(r)) for r in _registries()]
+    yield
+    for r, d in saved: r.clear(); r.update(d)
+
 @pytest.mark.parametrize('nb', NBS, ids=lambda p: p.name)
 def test_notebook(nb, monkeypatch):
     monkeypatch.setenv('WANDB_MODE', os.environ.get('WANDB_MODE', 'disabled'))

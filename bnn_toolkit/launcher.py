@@ -155,7 +155,7 @@ def code_only_options(method:str)->list[str]:
     "Constructor options of rule `method` that no `TrainConfig` field reaches"
     return [o for o in rule_options(method) if o not in _config_fields(method).values()]
 
-# %% ../nbs/50_launcher.ipynb #d9196f71
+# %% ../nbs/50_launcher.ipynb #f82f46d8
 def _registered(name:str, names)->str:
     "The registered spelling of `name` among `names` (case-insensitive), or `name` itself"
     return next((n for n in names if n.lower() == str(name).lower()), name)
@@ -164,16 +164,17 @@ def _devices()->list[str]:
     return ['auto', 'cpu', *(f'cuda:{i}' for i in range(torch.cuda.device_count()))]
 
 _LABELS = dict(dataset='dataset', data_root='data root', model='model', method='rule', binary_weights='binary weights',
-               biprop='Biprop rate', reconstruction='reconstruction',
+               biprop='Biprop rate', reconstruction='reconstruction', remove_skips='remove skips',
                binary_act='binary activations', ste='STE', opt='optimizer', lr='learning rate', wd='weight decay',
                bs='batch size', epochs='epochs', seed='seed', limit_batches='limit batches', align_every='align every',
                log_every='log every', device='device', wandb='W&B')
 _TIPS = dict(biprop='0: no Biprop; else the fraction of weights each layer keeps (--biprop)',
              reconstruction='train a VGG autoencoder (model vgg11..vgg19) to give back its input (--reconstruction)',
+             remove_skips='no residual connections (MobileNetV2, MLPMixer; --remove-skips)',
              data_root='blank: found automatically', seed='blank: a random seed (recorded)', limit_batches='0: all batches',
              align_every='0: no alignment angles', ste='straight-through estimator of the sign activations')
 
-# %% ../nbs/50_launcher.ipynb #c8924943
+# %% ../nbs/50_launcher.ipynb #3aea767b
 class Launcher:
     "Widgets that configure and launch `bnn_toolkit.train` in a background thread, with live figures and a results table"
     def __init__(self, store:str|Path='runs', # the run store: each run writes a new directory in it
@@ -194,6 +195,7 @@ class Launcher:
                  model=dd(MODELS, _registered(b.model, MODELS)), method=dd(rule_names(), b.method.lower()),
                  binary_weights=W.Checkbox(b.binary_weights, indent=False), binary_act=W.Checkbox(b.binary_act, indent=False),
                  biprop=W.FloatText(b.biprop or 0), reconstruction=W.Checkbox(b.reconstruction, indent=False),
+                 remove_skips=W.Checkbox(b.remove_skips, indent=False),
                  ste=dd(STE_NAMES, b.ste or 'clipped'), opt=dd(optimizer_names(), b.opt),
                  lr=W.FloatText(b.lr), wd=W.FloatText(b.wd), bs=W.IntText(b.bs), epochs=W.IntText(b.epochs),
                  seed=W.Text('' if b.seed is None else str(b.seed), placeholder='random'),
@@ -239,7 +241,7 @@ class Launcher:
         self.table = W.HTML(self._table_html())
         self.widget = W.VBox([
             W.HBox([col('data and model', 'dataset', 'data_root', 'model', 'binary_weights', 'binary_act', 'ste', 'biprop',
-                        'reconstruction'),
+                        'remove_skips', 'reconstruction'),
                     W.VBox([col('rule', 'method'), self.rule_box]),
                     col('optimisation', 'opt', 'lr', 'wd', 'bs', 'epochs', 'seed'),
                     col('run', 'limit_batches', 'align_every', 'log_every', 'device', 'wandb')]),

@@ -94,6 +94,7 @@ class TrainStep:
         with torch.autocast(self.device.type, AMP_DTYPES.get(self.amp, torch.bfloat16), enabled=self.amp is not None):
             loss, logits = self.rule.compute_grads(self.x, self.y)
         self.opt.step()
+        self.rule.after_step()
         if self.latents:
             with torch.no_grad():
                 for w in self.latents: w.clamp_(-1, 1)
@@ -251,7 +252,7 @@ def _dfa_epoch(batches, device, seed=0, limit:int|None=None)->tuple[float, int]:
     t0, n = time.perf_counter(), 0
     for x, y in batches:
         x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-        rule.compute_grads(x, y); opt.step(); n += 1
+        rule.compute_grads(x, y); opt.step(); rule.after_step(); n += 1
         if limit is not None and n >= limit: break
     if torch.device(device).type == 'cuda': torch.cuda.synchronize()
     return time.perf_counter() - t0, n

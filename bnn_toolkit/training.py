@@ -280,6 +280,7 @@ class Trainer:
             if self.cfg.channels_last and x.dim() == 4: x = x.contiguous(memory_format=torch.channels_last)
             with self.autocast(): self.loss, self.logits = self.rule.compute_grads(x, y)
             self.opt.step()
+            self.rule.after_step()
             if self.latents:
                 with torch.no_grad():
                     for w in self.latents: w.clamp_(-1, 1)

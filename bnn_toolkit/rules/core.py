@@ -43,6 +43,9 @@ class LearningRule:
         "Zero the gradients, then fill `p.grad` for this batch; return the (detached) loss and logits"
         raise NotImplementedError
 
+    def after_step(self):
+        "Called by the trainer right after the optimizer's step: rules whose feedback follows the weights (Kolen-Pollack) update it here"
+
     def config(self)->dict:
         "What this rule logs about itself (W&B config / run config)"
         return {'method': self.name}

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse, json, os, secrets, sys, time
 from dataclasses import fields
 from pathlib import Path
-from .training import TrainConfig, ConfigError, TrainingDiverged, resume_config, train
+from .training import TrainConfig, ConfigError, TrainingDiverged, read_json, resume_config, train
 from .tracking import run_name, new_run_dir
 
 # %% auto #0
@@ -157,7 +157,7 @@ def _resume(run_dir:str, flags:dict, defaults:dict, progress:bool):
     if 'out' in given: raise ConfigError(f"--resume {run_dir} continues in {run_dir}: drop --out")
     cfg, _ = resume_config(run_dir, **given)        # refuses a missing run and changes that would alter the results
     summary = Path(run_dir) / 'summary.json'
-    s = json.loads(summary.read_text()) if summary.exists() and summary.stat().st_size else {}
+    s = read_json(summary) if summary.exists() and summary.stat().st_size else {}
     if s.get('status') == 'finished' and ('epochs' not in given or cfg.epochs <= s.get('epochs_run', 0)):
         print(f"bnn-train: {run_dir} has already finished; raise --epochs to train it further"); return None
     print(f"bnn-train: resuming {run_dir} after epoch {s.get('epochs_run', 0)}", flush=True)

@@ -6,11 +6,12 @@
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'DATASETS', 'IDX_FILES', 'CIFAR10_FILES', 'IMG_EXTENSIONS', 'IMAGENETTE_CLASSES',
            'read_idx', 'epoch_order', 'check_fraction', 'split_indices', 'Split', 'TensorSplit', 'train_transform',
            'eval_transform', 'ImageFiles', 'LoaderSplit', 'TensorData', 'FileData', 'DatasetSpec', 'register_dataset',
-           'get_dataset', 'find_idx_files', 'read_idx_dataset', 'read_cifar_batch', 'find_cifar10', 'read_cifar10',
-           'scan_image_folder', 'read_split_folders', 'check_files_exist', 'strip_wnid', 'find_imagenette',
-           'read_dogs_list', 'find_stanford_dogs', 'read_stanford_dogs', 'find_indoor', 'read_indoor', 'env_var',
-           'dataset_config_path', 'read_dataset_config', 'candidate_roots', 'resolve_root', 'DatasetNotFoundError',
-           'not_found_message', 'locate_dataset', 'DataBundle', 'load_data']
+           'get_dataset', 'find_idx_files', 'read_idx_dataset', 'ArrayUnpickler', 'UnsafePickleError',
+           'read_cifar_batch', 'find_cifar10', 'read_cifar10', 'scan_image_folder', 'read_split_folders',
+           'check_files_exist', 'strip_wnid', 'find_imagenette', 'read_dogs_list', 'find_stanford_dogs',
+           'read_stanford_dogs', 'find_indoor', 'read_indoor', 'env_var', 'dataset_config_path', 'read_dataset_config',
+           'candidate_roots', 'resolve_root', 'DatasetNotFoundError', 'not_found_message', 'locate_dataset',
+           'DataBundle', 'load_data']
 
 # %% ../nbs/02_data.ipynb #03182107
 import gzip, math, os, pickle, re, struct, warnings
@@ -272,9 +273,25 @@ register_dataset(DatasetSpec(
 # %% ../nbs/02_data.ipynb #2da00ff5
 CIFAR10_FILES = tuple(f'data_batch_{i}' for i in range(1, 6)) + ('test_batch',)
 
+class ArrayUnpickler(pickle.Unpickler):
+    "Unpickles plain data and NumPy arrays only: a crafted file cannot run code"
+    def find_class(self, module, name):
+        core = getattr(np, '_core', None) or np.core
+        allowed = {'_reconstruct': core.multiarray._reconstruct, 'ndarray': np.ndarray, 'dtype': np.dtype}
+        if module.split('.')[0] == 'numpy' and name in allowed: return allowed[name]
+        raise UnsafePickleError(f"it would call {module}.{name}")
+
+class UnsafePickleError(pickle.UnpicklingError):
+    "A pickle that asks for a function or class outside the allowed ones"
+
 def read_cifar_batch(path:Path)->tuple[Tensor, Tensor]:
     "One pickled CIFAR batch -> uint8 images (N, 3, 32, 32) and int64 labels."
-    with open(path, 'rb') as f: d = pickle.load(f, encoding='bytes')
+    try:
+        with open(path, 'rb') as f: d = ArrayUnpickler(f, encoding='bytes').load()
+        if not isinstance(d, dict) or b'data' not in d: raise ValueError("no b'data' entry")
+    except UnsafePickleError as e: raise ValueError(f"refusing to read {path}: {e}") from None
+    except (EOFError, pickle.UnpicklingError, ValueError, TypeError) as e:
+        raise ValueError(f"{path} is damaged or not a CIFAR batch ({e or type(e).__name__})") from None
     x = torch.from_numpy(np.asarray(d[b'data'], np.uint8).reshape(-1, 3, 32, 32).copy())
     return x, torch.tensor(d[b'labels'], dtype=torch.int64)
 

@@ -17,7 +17,7 @@ __all__ = ['FORMAT', 'FORMAT_VERSION', 'SEQUENTIAL_MODELS', 'n_words', 'pack_bit
            'binary_dot', 'int_sign_thresholds', 'float_sign_thresholds', 'apply_threshold', 'Bits', 'XnorLinear',
            'XnorConv2d', 'FloatLayer', 'max_pool_bits', 'UnsupportedModelError', 'model_records',
            'float_checkpoint_bytes', 'export_packed', 'PackedModel', 'read_header', 'load_packed', 'build_binary',
-           'plain_float', 'random_bn_stats', 'inference_benchmark', 'main']
+           'plain_float', 'random_bn_stats', 'inference_benchmark', 'writes_over_run_file', 'main']
 
 # %% ../nbs/60_export.ipynb #16e178db
 def n_words(n:int)->int:
@@ -562,6 +562,14 @@ def inference_benchmark(models:tuple=('FullyConnected', 'SmallVGG'), # registere
     return rows
 
 # %% ../nbs/60_export.ipynb #a324174a
+def writes_over_run_file(file:str|Path, # the packed file to write
+                         run_dir:str|Path, # the run it is exported from
+                        )->bool:
+    "Would writing `file` replace a file the run needs (anything in it but a packed `.npz`)?"
+    f, d = Path(file).resolve(), Path(run_dir).resolve()
+    if d not in f.parents: return False
+    return f.suffix != '.npz' or f.parent != d or f.is_dir()
+
 def main(argv:list|None=None)->int:
     "Console command `bnn-export RUN_DIR FILE`: export a training run's model to a bit-packed file"
     p = argparse.ArgumentParser(prog='bnn-export', description="Export the trained model of a bnn_toolkit run "
@@ -573,9 +581,13 @@ def main(argv:list|None=None)->int:
         print(f"bnn-export: error: {msg}", file=sys.stderr)
         return 2
     if not Path(a.run_dir).is_dir(): return fail(f"no run directory {a.run_dir}")
+    if writes_over_run_file(a.file, a.run_dir):
+        return fail(f"{a.file} is a file of the run {a.run_dir} itself: write the packed model elsewhere, "
+                    f"e.g. {Path(a.run_dir) / 'model.npz'}")
     from bnn_toolkit.runs import load_run
-    try: model = load_run(a.run_dir).model
+    try: run = load_run(a.run_dir); model, source = run.model, run.weights_source
     except Exception as e: return fail(f"cannot load a trained model from {a.run_dir}: {e}")
+    print(f"bnn-export: weights from {Path(a.run_dir) / source}")
     try: info = export_packed(model, a.file)
     except UnsupportedModelError as e: return fail(str(e))
     except OSError as e: return fail(f"cannot write {a.file}: {e}")

@@ -4,12 +4,14 @@
 
 # %% ../nbs/33_runs.ipynb #edffeeea
 from __future__ import annotations
-import json
+import json, warnings
 from dataclasses import fields
 from functools import cached_property
 from pathlib import Path
 import torch, torch.nn as nn
-from .training import TrainConfig, build_model_for, load_checkpoint, read_jsonl, train
+from .training import (TrainConfig, UnsafeFileError, build_model_for, load_checkpoint, read_json,
+                                  read_jsonl, train)
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['RunNotFoundError', 'setting_name', 'Run', 'load_run', 'list_runs', 'runs_table']
@@ -36,7 +38,7 @@ class Run:
     @cached_property
     def config(self)->dict:
         "Everything in config.json: the TrainConfig fields, the resolved seed, the rule's options, data shape, versions"
-        return json.loads((self.path / 'config.json').read_text())
+        return read_json(self.path / 'config.json')
     @property
     def cfg(self)->TrainConfig:
         "The run's `TrainConfig`"
@@ -57,29 +59,6 @@ class Run:
     def steps(self)->list[dict]: return read_jsonl(self.path / 'steps.jsonl')
     @property
     def alignment(self)->list[dict]: return read_jsonl(self.path / 'alignment.jsonl')
-
-    def weights_file(self)->Path:
-        "model.pt (the final model, with --save) or else the last checkpoint"
-        for f in ('model.pt', 'checkpoint.pt'):
-            if (self.path / f).exists(): return self.path / f
-        raise RunNotFoundError(f"{self.path} holds no weights yet (no model.pt or checkpoint.pt: the run has not "
-                               "finished an epoch)")
-
-    def load_model(self, device='cpu')->nn.Module:
-        "The trained model rebuilt from the config (binarization included), in eval mode"
-        data = self.config.get('data')
-        if data is None: raise RunNotFoundError(f"{self.path}/config.json has no data shape (a run from an older version)")
-        model = build_model_for(self.cfg, data['num_classes'], tuple(data['in_shape']))
-        model.load_state_dict(load_checkpoint(self.weights_file())['model'])
-        return model.to(device).eval()
-
-    @cached_property
-    def model(self)->nn.Module: return self.load_model()
-
-    @property
-    def rule_state(self)->dict:
-        "The learning rule's state (feedback matrices) saved with the weights"
-        return load_checkpoint(self.weights_file())['rule']
 
     def resume(self, **kwargs):
         "Continue this run from its last checkpoint (see `train(resume=...)`)"
@@ -107,11 +86,52 @@ def list_runs(store:Path|str='runs')->list[Run]:
     "Every run under `store` (at any depth), newest first"
     store = Path(store)
     if not store.is_dir(): raise RunNotFoundError(f"no run store at {store}: runs are written to runs/ by default")
-    dirs = {p.parent for p in store.rglob('config.json') if 'wandb' not in p.parts}
-    return sorted((Run(d) for d in dirs), key=lambda r: (r.path / 'config.json').stat().st_mtime, reverse=True)
+    dirs, runs = {p.parent for p in store.rglob('config.json') if 'wandb' not in p.parts}, []
+    for d in dirs:
+        try: r = Run(d); r.config; runs.append(r)
+        except (UnsafeFileError, OSError) as e: warnings.warn(f"skipped: {e}")   # one damaged run hides no other
+    return sorted(runs, key=lambda r: (r.path / 'config.json').stat().st_mtime, reverse=True)
 
 def runs_table(runs:list[Run]|Path|str='runs'):
     "A pandas DataFrame with one row per run (a store path is listed first)"
     import pandas as pd
     if isinstance(runs, (str, Path)): runs = list_runs(runs)
     return pd.DataFrame([r.row() for r in runs])
+
+# %% ../nbs/33_runs.ipynb #cd2a9aca
+@patch
+def weights(self:Run)->tuple[Path, dict]:
+    "The newest weight file of the run (by the step it holds; model.pt on a tie) and its content"
+    found = [(f, load_checkpoint(self.path / f)) for f in ('model.pt', 'checkpoint.pt') if (self.path / f).exists()]
+    if not found: raise RunNotFoundError(f"{self.path} holds no weights yet (no model.pt or checkpoint.pt: the run "
+                                         "has not finished an epoch)")
+    f, state = max(found, key=lambda fs: fs[1].get('step', -1))   # max keeps the first of equals: model.pt
+    return self.path / f, state
+
+@patch(as_prop=True)
+def weights_source(self:Run)->str:
+    "Which weight file the run gives back, and the step it holds, e.g. 'checkpoint.pt (step 1200)'"
+    f, state = self.weights()
+    return f"{f.name} (step {state.get('step')})"
+
+@patch
+def weights_file(self:Run)->Path:
+    "model.pt or checkpoint.pt, whichever holds the later step"
+    return self.weights()[0]
+
+@patch
+def load_model(self:Run, device='cpu')->nn.Module:
+    "The trained model rebuilt from the config (binarization included), in eval mode, from the newest weights"
+    data = self.config.get('data')
+    if data is None: raise RunNotFoundError(f"{self.path}/config.json has no data shape (a run from an older version)")
+    model = build_model_for(self.cfg, data['num_classes'], tuple(data['in_shape']))
+    model.load_state_dict(self.weights()[1]['model'])
+    return model.to(device).eval()
+
+Run.model = cached_property(lambda self: self.load_model())
+Run.model.__set_name__(Run, 'model')
+
+@patch(as_prop=True)
+def rule_state(self:Run)->dict:
+    "The learning rule's state (feedback matrices) saved with the newest weights"
+    return self.weights()[1]['rule']

@@ -4,7 +4,7 @@
 
 # %% ../nbs/30_training.ipynb #417ae650
 from __future__ import annotations
-import inspect, json, math, os, platform, random, shutil, sys, time, warnings
+import inspect, json, math, os, pickle, platform, random, re, shutil, sys, time, warnings
 from dataclasses import dataclass, field, asdict, fields, replace
 from pathlib import Path
 from contextlib import nullcontext
@@ -24,9 +24,10 @@ import torch.nn.functional as F
 # %% auto #0
 __all__ = ['RESUMABLE_OVERRIDES', 'ConfigError', 'TrainConfig', 'optimizer_names', 'seed_everything', 'get_rng_state',
            'set_rng_state', 'select_device', 'make_optimizer', 'build_model_for', 'CancelFit', 'TrainingDiverged',
-           'Callback', 'Trainer', 'should_stop_early', 'EarlyStopping', 'ProgressBar', 'write_json_atomic',
-           'save_atomic', 'read_jsonl', 'environment_info', 'holds_run', 'check_run_dir', 'lock_run_dir',
-           'claim_run_dir', 'RunDirectory', 'load_checkpoint', 'resume_config', 'train']
+           'Callback', 'Trainer', 'should_stop_early', 'EarlyStopping', 'ProgressBar', 'UnsafeFileError',
+           'write_json_atomic', 'save_atomic', 'read_jsonl', 'read_json', 'environment_info', 'holds_run',
+           'check_run_dir', 'lock_run_dir', 'claim_run_dir', 'RunDirectory', 'load_checkpoint', 'resume_config',
+           'train']
 
 # %% ../nbs/30_training.ipynb #a12778d3
 class ConfigError(ValueError):
@@ -157,13 +158,16 @@ def seed_everything(seed:int|None=None)->int:
     return seed
 
 def get_rng_state()->dict:
-    "The state of every random generator a run uses (Python, NumPy, torch CPU and CUDA), to continue it exactly"
-    return {'python': random.getstate(), 'numpy': np.random.get_state(), 'torch': torch.get_rng_state(),
+    "The state of every random generator a run uses (Python, NumPy, torch CPU and CUDA), as tensors, lists and numbers"
+    kind, keys, *rest = np.random.get_state()   # plain types, so that a checkpoint opens with `weights_only=True`
+    return {'python': random.getstate(), 'numpy': [kind, keys.tolist(), *rest], 'torch': torch.get_rng_state(),
             'cuda': torch.cuda.get_rng_state_all() if torch.cuda.is_available() else []}
 
 def set_rng_state(state:dict):
     "Restore generators from `get_rng_state()`"
-    random.setstate(state['python']); np.random.set_state(state['numpy']); torch.set_rng_state(state['torch'])
+    kind, keys, *rest = state['numpy']
+    random.setstate(state['python']); np.random.set_state((kind, np.asarray(keys, dtype=np.uint32), *rest))
+    torch.set_rng_state(state['torch'])
     if state['cuda'] and torch.cuda.is_available(): torch.cuda.set_rng_state_all(state['cuda'])
 
 def select_device(device:str|int|None=None)->torch.device:
@@ -444,6 +448,9 @@ class ProgressBar(Callback):
                        f"(epoch {s['best_epoch']}), {s['time_per_epoch_s']:.1f} s/epoch", file=self.file)
 
 # %% ../nbs/30_training.ipynb #ab25198f
+class UnsafeFileError(ValueError):
+    "A run file refused when opened: it would run code, or it is damaged or not what it should be"
+
 def write_json_atomic(path:Path|str, obj):
     "Write `obj` as JSON to `path` through a temporary file and a rename (never a half-written file)"
     path = Path(path)
@@ -468,10 +475,20 @@ def read_jsonl(path:Path|str)->list[dict]:
             if i < len(lines) - 1: raise ValueError(f"{path}: line {i + 1} is not JSON; the file is damaged") from None
     return out
 
+def read_json(path:Path|str)->dict:
+    "A run's JSON file; a damaged one raises one line naming it"
+    path = Path(path)
+    try: obj = json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise UnsafeFileError(f"{path} is damaged (not JSON: {e.msg}, line {e.lineno}); restore or delete it") from None
+    except UnicodeDecodeError: raise UnsafeFileError(f"{path} is damaged (not text); restore or delete it") from None
+    if not isinstance(obj, dict): raise UnsafeFileError(f"{path} is damaged (a JSON object was expected)")
+    return obj
+
 def environment_info(device)->dict:
     "Versions and device of this process, for the run's config"
     import torchvision, bnn_toolkit
-    return {'python': platform.python_version(), 'torch': torch.__version__, 'torchvision': torchvision.__version__,
+    return {'python': platform.python_version(), 'torch': str(torch.__version__), 'torchvision': torchvision.__version__,
             'bnn_toolkit': bnn_toolkit.__version__, 'device': str(device),
             'gpu': torch.cuda.get_device_name(device) if torch.device(device).type == 'cuda' else None}
 
@@ -545,14 +562,34 @@ class RunDirectory(Callback):
         write_json_atomic(self.out / 'summary.json', t.summary)
 
     def after_fit(self, t):
-        if t.cfg.save and t.status != 'failed':
+        if t.cfg.save and t.status == 'finished':   # a stopped run's weights are mid-epoch: its checkpoint is the consistent state
             save_atomic({'model': t.model.state_dict(), 'rule': t.rule.state_dict(), 'config': self._config(t),
                          'step': t.step}, self.out / 'model.pt')
         write_json_atomic(self.out / 'summary.json', t.summary)
 
+# %% ../nbs/30_training.ipynb #ea115e25
+def _legacy_globals()->list:
+    "What files from bnn_toolkit 0.1 hold besides plain data: NumPy's RNG-state array and torch's version string"
+    core = getattr(np, '_core', None) or np.core
+    return [core.multiarray._reconstruct, np.ndarray, np.dtype, type(np.dtype(np.uint32)), torch.torch_version.TorchVersion]
+
 def load_checkpoint(path:Path|str)->dict:
-    "A checkpoint written by `RunDirectory` (our own files: full unpickling, for the RNG states)"
-    return torch.load(path, map_location='cpu', weights_only=False)
+    "A run's checkpoint or model file, opened without running anything from it (tensors and plain data only)"
+    path = Path(path)
+    try:
+        with torch.serialization.safe_globals(_legacy_globals()):
+            state = torch.load(path, map_location='cpu', weights_only=True)
+    except FileNotFoundError: raise
+    except pickle.UnpicklingError as e:
+        bad = re.search(r'GLOBAL (\S+)', str(e))
+        why = f"it would call {bad.group(1)}" if bad else "it holds something other than tensors and plain data"
+        raise UnsafeFileError(f"refusing to open {path}: {why}; only files written by bnn_toolkit are opened") from None
+    except Exception as e:   # a truncated zip, a file of another kind, an empty file
+        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise UnsafeFileError(f"{path} is damaged or not a checkpoint ({msg})") from None
+    if not isinstance(state, dict) or 'model' not in state:
+        raise UnsafeFileError(f"{path} is not a bnn_toolkit checkpoint (it holds no model weights)")
+    return state
 
 # %% ../nbs/30_training.ipynb #455f6e57
 RESUMABLE_OVERRIDES = ('epochs', 'device', 'wandb', 'data_root', 'num_workers', 'download', 'log_every', 'tags')
@@ -562,7 +599,7 @@ def resume_config(run_dir:Path|str, **overrides)->tuple[TrainConfig, dict|None]:
     run_dir = Path(run_dir)
     if not (run_dir / 'config.json').exists():
         raise ConfigError(f"{run_dir} holds no run to resume (no config.json); start one with --out {run_dir}")
-    stored = json.loads((run_dir / 'config.json').read_text())
+    stored = read_json(run_dir / 'config.json')
     names = {f.name for f in fields(TrainConfig)}
     cfg = TrainConfig(**{k: v for k, v in stored.items() if k in names})
     differ = {k: v for k, v in overrides.items() if getattr(cfg, k) != v}

@@ -47,7 +47,8 @@ def make_parser()->argparse.ArgumentParser:
     g.add_argument('--train-fraction', type=float, default=d.train_fraction, help='train share of the train/validation split')
     g.add_argument('--augment', action='store_true', help="the reference's augmentation (folder datasets)")
     g.add_argument('--image-size', type=int, default=None, help='resize images to this size')
-    g.add_argument('--no-download', dest='download', action='store_false', help='never download a missing dataset')
+    g.add_argument('--download', action='store_true', help='download a missing dataset (never done unless asked)')
+    g.add_argument('--no-download', dest='download', action='store_false', help=argparse.SUPPRESS)   # the old default, kept accepted
     g.add_argument('--num-workers', type=int, default=d.num_workers, help='DataLoader workers (folder datasets)')
     g = p.add_argument_group('model and binarization')
     g.add_argument('--model', default=d.model, help='FullyConnected, SmallVGG, MobileNetV2, vgg16, vgg19, MLPMixer')

@@ -14,7 +14,7 @@ __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'DATASETS', 'IDX_FILES', 'CIFAR10_FI
            'DataBundle', 'load_data']
 
 # %% ../nbs/02_data.ipynb #03182107
-import gzip, math, os, pickle, re, struct, warnings
+import gzip, math, os, pickle, re, shutil, struct, warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -506,17 +506,20 @@ def not_found_message(name:str, places:list[tuple[Path, str]], download:str)->st
               "data/datasets.yaml (or to the YAML file named by $BNN_DATASETS_CONFIG)."]
     return '\n'.join(lines)
 
-def locate_dataset(name:str, root:str|Path|None=None, download:bool=True)->tuple[Path, Any]:
+def locate_dataset(name:str, root:str|Path|None=None, download:bool=False)->tuple[Path, Any]:
     "The folder holding dataset `name` and what its `find` returned; downloads it if allowed, else raises DatasetNotFoundError."
     spec, places = get_dataset(name), candidate_roots(name, root)
     for p, _ in places:
         if (found := _find(spec, p)) is not None: return p, found
     target = places[0][0]
-    if not download: why = "disabled (download=False)"
+    if not download: why = "not asked for (download=True, CLI --download, fetches it when it can be downloaded)"
     elif spec.download is None: why = f"not available for {spec.name}"
     else:
+        existed = target.exists()
         try: spec.download(target)
-        except Exception as e: why = f"attempted into {target} and failed: {type(e).__name__}: {e}"
+        except Exception as e:
+            if not existed: shutil.rmtree(target, ignore_errors=True)   # no empty folder that looks like a broken dataset
+            why = f"attempted into {target} and failed: {type(e).__name__}: {e}"
         else:
             if (found := _find(spec, target)) is not None: return target, found
             why = f"attempted into {target}, but the expected files are still missing afterwards"
@@ -562,7 +565,7 @@ def load_data(name:str, # dataset name: fashion-mnist, mnist, cifar10, imagenett
               augment:bool=False, # the reference's augmentation (folder datasets only; a warned no-op otherwise)
               device='cpu', # where batches (and tensor datasets) live
               num_workers:int=0, # DataLoader workers (folder datasets only)
-              download:bool=True, # download when not found
+              download:bool=False, # download when not found (only when asked: never a surprise network access)
               image_size:int|None=None, # side of the images (folder datasets: default 224; tensor datasets: default native)
              )->DataBundle:
     "Find (or download) and load dataset `name`, split into a training and an evaluation `Split`."

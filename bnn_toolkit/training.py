@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, asdict, fields, replace
 from pathlib import Path
 from contextlib import nullcontext
 import numpy as np, torch, torch.nn as nn
+from fastcore.basics import patch
 from torchmetrics import MeanMetric
 from torchmetrics.classification import MulticlassAccuracy
 from tqdm.auto import tqdm
@@ -44,7 +45,7 @@ class TrainConfig:
     augment: bool = False            # the reference's heavy augmentation (folder datasets only)
     image_size: int|None = None      # resize images to this size (None: the dataset's native size, 224 for folders)
     num_workers: int = 4             # DataLoader workers for folder datasets
-    download: bool = True            # download a missing dataset when possible (torchvision datasets, ImageNette, ...)
+    download: bool = False           # download a missing dataset when possible (torchvision datasets, ImageNette, ...)
     # model and binarization
     model: str = 'FullyConnected'    # registered model name
     binary_weights: bool = False     # sign weights (first and last layer full precision)
@@ -103,6 +104,15 @@ class TrainConfig:
         "Raise `ConfigError` for values and combinations that cannot run; return self"
         def need(ok, msg):
             if not ok: raise ConfigError(msg)
+        self.check_types()
+        need(self.log_every >= 1, f"--log-every must be at least 1, got {self.log_every}")
+        need(not self.fc_widths or all(w >= 1 for w in self.fc_widths), f"--fc-widths must all be at least 1, got {self.fc_widths}")
+        need(self.hsic_gamma >= 0, f"--hsic-gamma must be non-negative, got {self.hsic_gamma}")
+        need(self.early_stopping_delta is None or math.isfinite(self.early_stopping_delta),
+             f"--early-stopping-delta must be a finite number (or negative for never), got {self.early_stopping_delta}")
+        need(self.out is None or str(self.out).strip() != '', "--out must name a directory, got an empty string")
+        need(not (self.remove_skips and self.model.lower() not in ('mobilenetv2', 'mlpmixer')),
+             f"--remove-skips applies to MobileNetV2 and MLPMixer (the models with skip connections), not {self.model}")
         need(self.epochs >= 1, f"epochs must be at least 1, got {self.epochs}")
         need(self.bs >= 1, f"batch size must be at least 1, got {self.bs}")
         need(self.lr > 0, f"learning rate must be positive, got {self.lr}")
@@ -149,6 +159,20 @@ def optimizer_names()->list[str]:
     "Names of the optimizers in `torch.optim`"
     return sorted(n for n, o in vars(torch.optim).items()
                   if isinstance(o, type) and issubclass(o, torch.optim.Optimizer) and o is not torch.optim.Optimizer)
+
+# %% ../nbs/30_training.ipynb #82aa21fc
+_TYPES = {'bool': (bool,), 'int': (int,), 'float': (int, float), 'str': (str,), 'list': (list, tuple), 'dict': (dict,)}
+
+@patch
+def check_types(self:TrainConfig):
+    "Raise `ConfigError` naming the first field whose value is not of its declared type"
+    for f in fields(self):
+        v, kinds = getattr(self, f.name), [k.strip() for k in str(f.type).split('|')]
+        if v is None and 'None' in kinds: continue
+        ok = tuple(t for k in kinds for t in _TYPES.get(k, (object,)))
+        if not isinstance(v, ok) or (isinstance(v, bool) and bool not in ok):
+            want = ' or '.join('a number' if k == 'float' else k for k in kinds)
+            raise ConfigError(f"{f.name} must be {want}, got {v!r}")
 
 # %% ../nbs/30_training.ipynb #b7802c36
 def seed_everything(seed:int|None=None)->int:

@@ -4,20 +4,23 @@
 
 # %% ../nbs/21_alignment.ipynb #dfa6f603
 from __future__ import annotations
-import json, math
+import copy, json, math
 from contextlib import nullcontext
 from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 import torch, torch.nn as nn
-from .binarize import latent_weight, weight_layers
+from .binarize import weight_layers
 from .rules.core import make_rule, LearningRule, residual_blocks, OutputHooks
+from .rules.dfa import DFA
+from .rules.drtp import DRTP
 from .rules.pepita import Pepita
-from .metrics import ActivationInputs, saturation, gradient_metrics
+from .metrics import ActivationInputs, saturation, gradient_metrics, trained_weight
 from .training import Callback
 
 # %% auto #0
-__all__ = ['alignment_angles', 'SignalCosine', 'signal_cosines', 'weight_alignment', 'probe_metrics', 'AlignmentProbe']
+__all__ = ['alignment_angles', 'optimizer_steps', 'SignalCosine', 'signal_cosines', 'weight_alignment', 'probe_metrics',
+           'AlignmentProbe']
 
 # %% ../nbs/21_alignment.ipynb #99038ee5
 def _angle(a:torch.Tensor, b:torch.Tensor)->float:
@@ -27,10 +30,24 @@ def _angle(a:torch.Tensor, b:torch.Tensor)->float:
     if na == 0 or nb == 0: return math.nan
     return math.degrees(math.acos(float((a @ b / (na * nb)).clamp(-1, 1))))
 
+def _unit(v:torch.Tensor)->torch.Tensor:
+    "`v` divided by its norm; a zero vector stays zero"
+    n = v.norm()
+    return v / n if n > 0 else v
+
+def _totals(pairs:list)->dict[str, float]:
+    "'total': angle of the pairs' per-layer unit vectors, concatenated; 'total_raw': of the raw vectors concatenated"
+    if not pairs: return {'total': math.nan, 'total_raw': math.nan}
+    a, b = ([v.flatten().double() for v in side] for side in zip(*pairs))
+    return {'total': _angle(torch.cat([_unit(v) for v in a]), torch.cat([_unit(v) for v in b])),
+            'total_raw': _angle(torch.cat(a), torch.cat(b))}
+
+# %% ../nbs/21_alignment.ipynb #6f1f6aae
 def _layer_grads(model:nn.Module, layers:dict)->dict[str, torch.Tensor|None]:
+    "The gradient of each layer's trained weight (latent weight, Biprop scores), None where the pass left none"
     out = {}
     for n, m in layers.items():
-        g = latent_weight(m).grad
+        g = trained_weight(m).grad
         out[n] = None if g is None else g.detach().clone()
     return out
 
@@ -72,6 +89,7 @@ class _PepitaSignals:
             if b.close_call < len(d): out.setdefault(b.layer, []).append(d[b.close_call].flatten(1))
         return {n: torch.cat(v, 1) for n, v in out.items()}
 
+# %% ../nbs/21_alignment.ipynb #4919822c
 class _Passes(NamedTuple):
     "What one rule pass and one BP pass on the same batch left"
     layers: dict # weight layers by name
@@ -119,22 +137,58 @@ def _two_passes(model:nn.Module, rule:LearningRule, x:torch.Tensor, y:torch.Tens
         model.train(was_training)
     return _Passes(layers, g_rule, g_bp, s_rule, s_bp, acts.inputs, getattr(model, 'output_layer', None))
 
+# %% ../nbs/21_alignment.ipynb #da64a32a
 def _angles(p:_Passes)->dict[str, float]:
-    angles, ra, rb = {}, [], []
+    angles, pairs = {}, []
     for n in p.layers:
         a, b = p.grads[n], p.bp_grads[n]
         if a is None or b is None: continue          # a layer the rule does not train
-        angles[n] = _angle(a, b); ra.append(a.flatten()); rb.append(b.flatten())
-    angles['total'] = _angle(torch.cat(ra), torch.cat(rb)) if ra else math.nan
-    return angles
+        angles[n] = _angle(a, b); pairs.append((a, b))
+    return angles | _totals(pairs)
 
 def alignment_angles(model:nn.Module, # the network
                      rule:LearningRule, # the rule whose update is measured
                      x:torch.Tensor, y:torch.Tensor, # a (probe) batch
                      bp:LearningRule|None=None, # the reference rule (default: backprop on the same model)
+                     optimizer:torch.optim.Optimizer|None=None, # also the angles of its steps (`step/<layer>`, below)
                     )->dict[str, float]:
-    "Angle (degrees) between the rule's update and the backprop gradient per weight layer, plus 'total'"
-    return _angles(_two_passes(model, rule, x, y, bp))
+    "Angle (degrees) between the rule's update and the backprop gradient per weight layer, 'total' and 'total_raw'"
+    p = _two_passes(model, rule, x, y, bp)
+    out = _angles(p)
+    if optimizer is not None: out |= {f'step/{k}': v for k, v in _step_angles(p, optimizer).items()}
+    return out
+
+# %% ../nbs/21_alignment.ipynb #adc03919
+def optimizer_steps(opt:torch.optim.Optimizer, # the optimizer training the parameters (left unchanged)
+                    params:dict[str, nn.Parameter], # parameters by name
+                    grads:dict[str, torch.Tensor|None], # a gradient for each (None or missing: left out)
+                   )->dict[str, torch.Tensor]:
+    "The step `opt` would take on each parameter from these gradients and its current state (new minus old value)"
+    groups, states, clones = [], {}, {}
+    for n, p in params.items():
+        g = grads.get(n)
+        group = next((gr for gr in opt.param_groups if any(q is p for q in gr['params'])), None)
+        if g is None or group is None: continue                 # no gradient, or a parameter `opt` does not train
+        q = nn.Parameter(p.detach().clone())
+        q.grad = g.detach().to(q.dtype).clone()
+        clones[n] = q
+        groups.append({**{k: v for k, v in group.items() if k != 'params'}, 'params': [q]})
+        states[q] = {k: v.clone() if torch.is_tensor(v) else copy.deepcopy(v) for k, v in opt.state.get(p, {}).items()}
+    if not groups: return {}
+    shadow = type(opt)(groups, **opt.defaults)
+    for q, s in states.items():
+        if s: shadow.state[q] = s
+    shadow.step()
+    return {n: q.detach() - params[n].detach() for n, q in clones.items()}
+
+def _step_angles(p:_Passes, opt:torch.optim.Optimizer)->dict[str, float]:
+    "Per layer, the angle between the optimizer's steps from the rule's and from BP's gradient; their totals"
+    params = {n: trained_weight(m) for n, m in p.layers.items()}
+    mine, ref = optimizer_steps(opt, params, p.grads), optimizer_steps(opt, params, p.bp_grads)
+    out, pairs = {}, []
+    for n in p.layers:
+        if n in mine and n in ref: out[n] = _angle(mine[n], ref[n]); pairs.append((mine[n], ref[n]))
+    return out | _totals(pairs)
 
 # %% ../nbs/21_alignment.ipynb #7f710e0f
 class SignalCosine(NamedTuple):
@@ -182,7 +236,7 @@ def signal_cosines(model:nn.Module, # the network
     "Per-sample cosine of the rule's and BP's signal at each weight layer's output (mean, std, n), 'total' over hidden layers"
     return _cosines(_two_passes(model, rule, x, y, bp))
 
-# %% ../nbs/21_alignment.ipynb #d6a8a660
+# %% ../nbs/21_alignment.ipynb #bb150fbb
 def _is_linear_chain(model:nn.Module, layers:list)->bool:
     "Are the weight layers a chain of Linear layers (each one's input is the previous one's output, no residual blocks)?"
     if not layers or residual_blocks(model) or not all(isinstance(m, nn.Linear) for _, m in layers): return False
@@ -190,20 +244,38 @@ def _is_linear_chain(model:nn.Module, layers:list)->bool:
 
 def _forward_weight(m:nn.Module)->torch.Tensor: return m.weight.detach().double()   # the sign for a sign-weight layer
 
-def _refinetti(model:nn.Module, layers:list, fb:dict, num_classes:int)->dict[str, float]:
-    if not _is_linear_chain(model, layers): return {n: math.nan for n, _ in layers} | {'total': math.nan}
-    out, wa, wb = {}, [], []
+def _refinetti(model:nn.Module, layers:list, fb:dict, num_classes:int,
+               sign:float=1., # the sign of the feedback's signal against the error: +1 DFA, -1 DRTP (a projected target)
+              )->dict[str, float]:
+    "Direct feedback: W_l vs s_out s_in B_out^T B_in, with s_out = 1 at the output layer (its output is the true error)"
+    if not _is_linear_chain(model, layers): return {n: math.nan for n, _ in layers} | _totals([])
+    out, pairs = {}, []
     for i, (n, m) in enumerate(layers):
+        last = i + 1 == len(layers)
         b_in = fb.get(n)
-        b_out = fb.get(layers[i + 1][0]) if i + 1 < len(layers) else torch.eye(num_classes, device=m.weight.device)
+        b_out = torch.eye(num_classes, device=m.weight.device) if last else fb.get(layers[i + 1][0])
         if b_in is None or b_out is None or b_in.shape != (num_classes, m.in_features) \
                 or b_out.shape != (num_classes, m.out_features):
             out[n] = math.nan; continue
-        w, target = _forward_weight(m), b_out.double().T @ b_in.double()
-        out[n] = _angle(w, target); wa.append(w.flatten()); wb.append(target.flatten())
-    out['total'] = _angle(torch.cat(wa), torch.cat(wb)) if wa else math.nan
-    return out
+        w, target = _forward_weight(m), (1. if last else sign) * sign * (b_out.double().T @ b_in.double())
+        out[n] = _angle(w, target); pairs.append((w, target))
+    return out | _totals(pairs)
 
+def _is_layerwise(rule:LearningRule, layers:list, fb:dict)->bool:
+    "Is every feedback tensor shaped like its own layer's weight? (DFA's and DRTP's can be, by coincidence)"
+    shapes = {n: m.weight.shape for n, m in layers}
+    return not isinstance(rule, (DFA, DRTP)) and all(shapes.get(k) == v.shape for k, v in fb.items())
+
+def _layerwise(layers:list, fb:dict)->dict[str, float]:
+    "Layer-wise feedback (FA, sign-symmetric, Kolen-Pollack): W_l vs B_l, the matrix used in place of W_l backward"
+    out, pairs = {}, []
+    for n, m in layers:
+        if n not in fb: out[n] = math.nan; continue
+        w, b = _forward_weight(m), fb[n].detach().double()
+        out[n] = _angle(w, b); pairs.append((w, b))
+    return out | _totals(pairs)
+
+# %% ../nbs/21_alignment.ipynb #0623abe2
 def _pepita_angle(model:nn.Module, layers:list, F:torch.Tensor)->float:
     if not _is_linear_chain(model, layers) or layers[0][1].in_features != F.shape[1] \
             or layers[-1][1].out_features != F.shape[0]: return math.nan
@@ -215,31 +287,42 @@ def _pepita_angle(model:nn.Module, layers:list, F:torch.Tensor)->float:
 def weight_alignment(model:nn.Module, # the network
                      rule:LearningRule, # a rule, with feedback matrices or not
                     )->dict[str, float]:
-    "Angle (degrees) of the forward weights with what the rule's feedback aligns them with (DFA, DRTP: per layer; PEPITA)"
+    "Angle (degrees) of the forward weights with what the rule's feedback aligns them with: per layer, 'total', 'total_raw'"
     fb, layers = rule.feedback, weight_layers(model)
     if not fb: return {}
     if isinstance(rule, Pepita): return {'total': _pepita_angle(model, layers, fb['input'])}
-    return _refinetti(model, layers, fb, rule.num_classes)
+    if _is_layerwise(rule, layers, fb): return _layerwise(layers, fb)
+    return _refinetti(model, layers, fb, rule.num_classes, sign=-1. if isinstance(rule, DRTP) else 1.)
 
 # %% ../nbs/21_alignment.ipynb #8c595727
+def _flat(prefix:str, d:dict)->dict[str, float]:
+    "W&B keys: `<prefix>/<layer>`, `<prefix>/total`, and the raw total as `<prefix>_raw/total`"
+    return {(f'{prefix}_raw/total' if k == 'total_raw' else f'{prefix}/{k}'): v for k, v in d.items()}
+
 def probe_metrics(model:nn.Module, # the network
                   rule:LearningRule, # the rule being trained
                   x:torch.Tensor, y:torch.Tensor, # the probe batch
                   bp:LearningRule|None=None, # the reference rule (default: backprop on the same model)
                   threshold:float=1.0, # saturation threshold on |activation input|
+                  optimizer:torch.optim.Optimizer|None=None, # also the angles of its steps (`step_alignment/<layer>`)
                  )->dict[str, float]:
     "Angles, teaching-signal cosines, weight alignment and saturation on one batch, as flat W&B keys"
     p = _two_passes(model, rule, x, y, bp)
-    out = {f'alignment/{k}': v for k, v in _angles(p).items()}
+    out = _flat('alignment', _angles(p))
+    if optimizer is not None: out |= _flat('step_alignment', _step_angles(p, optimizer))
     for k, c in _cosines(p).items(): out[f'signal_cosine/{k}'], out[f'signal_cosine_std/{k}'] = c.mean, c.std
-    out.update({f'weight_alignment/{k}': v for k, v in weight_alignment(model, rule).items()})
+    out.update(_flat('weight_alignment', weight_alignment(model, rule)))
     return out | saturation(p.activations, threshold)
 
 class AlignmentProbe(Callback):
     "Every `every` steps: the rule's probe metrics on a fixed batch, plus the training step's gradient metrics"
     order = 5   # before the loggers, so they see this step's record
-    def __init__(self, every:int, probe_size:int=256, threshold:float=1.0):
-        self.every, self.probe_size, self.threshold = every, probe_size, threshold
+    def __init__(self, every:int, # measure every this many steps
+                 probe_size:int=256, # samples in the probe batch (the first of the eval split)
+                 threshold:float=1.0, # saturation threshold on |activation input|
+                 step_alignment:bool=True, # also the angles of the trainer's optimizer's steps (from a copy of its state)
+                ):
+        self.every, self.probe_size, self.threshold, self.step_alignment = every, probe_size, threshold, step_alignment
     def before_fit(self, t):
         x, y = next(iter(t.data.eval.batches(self.probe_size)))
         self.x, self.y = x, t.target(x, y)     # labels, or the image itself when reconstructing
@@ -249,7 +332,7 @@ class AlignmentProbe(Callback):
     def after_batch(self, t):
         if t.step % self.every: return
         grads = gradient_metrics(t.model)      # this training step's gradients, before the probe's own passes
-        m = probe_metrics(t.model, t.rule, self.x, self.y, self.bp, self.threshold)
+        m = probe_metrics(t.model, t.rule, self.x, self.y, self.bp, self.threshold, t.opt if self.step_alignment else None)
         record = {'step': t.step, 'epoch': t.epoch + 1, **m, **grads}
         t.alignment.append(record); t.last_probe = record
         angles = {k.removeprefix('alignment/'): v for k, v in m.items() if k.startswith('alignment/')}

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse, json, os, secrets, sys, time
 from dataclasses import fields
 from pathlib import Path
-from .training import TrainConfig, ConfigError, TrainingDiverged, read_json, resume_config, train
+from .training import TrainConfig, ConfigError, Terminated, TrainingDiverged, read_json, resume_config, train
 from .tracking import run_name, new_run_dir
 
 # %% auto #0
@@ -93,6 +93,8 @@ def make_parser()->argparse.ArgumentParser:
     g.add_argument('--epochs', type=int, default=d.epochs, help='maximum number of epochs')
     g.add_argument('--early-stopping-delta', type=float, default=d.early_stopping_delta,
                    help='stop when the eval loss improved by at most this over 4 epochs (negative: never)')
+    g.add_argument('--max-loss-factor', type=float, default=d.max_loss_factor,
+                   help="fail as diverged when the training loss exceeds this times the first epoch's (0: only on NaN/inf)")
     g.add_argument('--seed', type=int, default=None, help='random seed (default: drawn and recorded)')
     g.add_argument('--device', default=None, help='cpu, cuda, cuda:N or a CUDA index (default: CUDA when present)')
     g.add_argument('--limit-batches', type=int, default=None, help='at most this many batches per epoch (quick checks)')
@@ -129,6 +131,7 @@ def parse_flags(argv:list[str])->tuple[dict, dict, bool, str|None]:
             if ns['wandb'] not in (None, 'disabled'): raise ConfigError("--no-wandb contradicts --wandb " + ns['wandb'])
             ns['wandb'] = 'disabled'
         if ns['early_stopping_delta'] is not None and ns['early_stopping_delta'] < 0: ns['early_stopping_delta'] = None
+        if ns['max_loss_factor'] == 0: ns['max_loss_factor'] = None
         if ns['full_precision'] is not None and [v.lower() for v in ns['full_precision']] == ['none']: ns['full_precision'] = []
         if ns['model_options'] is not None: ns['model_options'] = dict(ns['model_options'])
         if ns['rule_options'] is not None: ns['rule_options'] = dict(ns['rule_options'])
@@ -161,7 +164,9 @@ def _resume(run_dir:str, flags:dict, defaults:dict, progress:bool):
     s = read_json(summary) if summary.exists() and summary.stat().st_size else {}
     if s.get('status') == 'finished' and ('epochs' not in given or cfg.epochs <= s.get('epochs_run', 0)):
         print(f"bnn-train: {run_dir} has already finished; raise --epochs to train it further"); return None
-    print(f"bnn-train: resuming {run_dir} after epoch {s.get('epochs_run', 0)}", flush=True)
+    if (Path(run_dir) / 'checkpoint.pt').exists():
+        print(f"bnn-train: resuming {run_dir} after epoch {s.get('epochs_run', 0)}", flush=True)
+    else: print(f"bnn-train: {run_dir} has no checkpoint.pt: training it again from epoch 1", flush=True)
     return train(resume=run_dir, progress=progress, **given)
 
 def main(argv:list[str]|None=None)->int:
@@ -179,13 +184,21 @@ def main(argv:list[str]|None=None)->int:
             t = train(cfg, progress=progress)
     except TrainingDiverged as e:
         print(f"bnn-train: failed: {e}", file=sys.stderr); return 1
+    except Terminated:
+        where = cfg.out if cfg is not None else resume
+        print(f"bnn-train: stopped by SIGTERM; continue it with --resume {where}", file=sys.stderr); return 143
     except (ConfigError, ValueError, FileNotFoundError) as e:
         print(f"bnn-train: error: {e}", file=sys.stderr); return 2
+    except OSError as e:
+        if e.filename is None and not e.strerror: raise
+        print(f"bnn-train: failed: {e.strerror}: {e.filename or cfg.out if cfg else resume}; the run is marked failed: "
+              "free some space (or fix the cause) and continue it with --resume", file=sys.stderr); return 1
     except KeyboardInterrupt:
         where = f"; what was done is in {cfg.out if cfg is not None else resume}" if cfg or resume else ""
         print(f"bnn-train: interrupted{where}", file=sys.stderr); return 130
     s = t.summary
-    acc = (f"{s['eval_split']} accuracy {s['final_accuracy']:.4f} (best {s['best_accuracy']:.4f})"
-           if s['final_accuracy'] is not None else "no epoch completed")
+    m = s.get('metric', 'accuracy')    # accuracy, or PSNR (dB) for --reconstruction
+    acc = (f"{s['eval_split']} {m} {s[f'final_{m}']:.4f} (best {s[f'best_{m}']:.4f})"
+           if s.get(f'final_{m}') is not None else "no epoch completed")
     print(f"bnn-train: {s['status']}: {acc}; summary in {Path(cfg.out) / 'summary.json'}")
     return 0 if s['status'] == 'finished' else 1

@@ -14,7 +14,7 @@ __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'DATASETS', 'IDX_FILES', 'CIFAR10_FI
            'DataBundle', 'load_data']
 
 # %% ../nbs/02_data.ipynb #03182107
-import gzip, math, os, pickle, re, shutil, struct, warnings
+import gzip, math, os, pickle, re, shutil, struct, warnings, zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -34,7 +34,10 @@ def read_idx(path:str|Path, # an IDX file (MNIST format), gzip-compressed or not
             )->np.ndarray: # native-endian array with the shape stored in the header
     "Read an IDX file: two zero bytes, a type byte, a rank byte, big-endian uint32 dimensions, big-endian data."
     raw = Path(path).read_bytes()
-    if raw[:2] == b'\x1f\x8b': raw = gzip.decompress(raw)
+    if raw[:2] == b'\x1f\x8b':
+        try: raw = gzip.decompress(raw)
+        except (EOFError, OSError, zlib.error) as e:
+            raise ValueError(f"{path} is truncated or corrupt ({e}); download or copy it again") from None
     if len(raw) < 4 or raw[:2] != b'\0\0' or raw[2] not in _IDX_TYPES:
         raise ValueError(f"{path} is not an IDX file: it should start with two zero bytes and a type byte in "
                          f"{[hex(t) for t in _IDX_TYPES]}.")
@@ -68,9 +71,10 @@ def split_indices(n:int, # size of the official training set
     "A seeded train/validation split of `range(n)`, deterministic for a given `seed`."
     check_fraction(train_fraction)
     n_train = round(n*train_fraction)
-    if not 0 < n_train < n:
+    if not 0 < n_train < n or n - n_train < min(100, n // 10):   # a handful of validation samples measures nothing
         raise ValueError(f"train_fraction={train_fraction} splits {n} samples into {n_train} for training and "
-                         f"{n-n_train} for validation; both must be non-empty.")
+                         f"{n-n_train} for validation; keep at least {max(1, min(100, n // 10))} for validation "
+                         "(or use --test-set).")
     perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
     return perm[:n_train].sort().values, perm[n_train:].sort().values
 

@@ -4,32 +4,64 @@
 
 # %% ../nbs/51_explorer.ipynb #a3568ecb
 from __future__ import annotations
-import html, math, os, shutil
+import html, json, math, os, shutil
 from pathlib import Path
 import numpy as np, pandas as pd
 import ipywidgets as W
 import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.subplots import make_subplots
-from plotly.colors import qualitative
+from plotly.colors import qualitative, hex_to_rgb
 from IPython.display import display
 from .runs import Run, list_runs, load_run, RunNotFoundError
+from .sweeps import group_settings, seed_groups
+from .training import TrainConfig
 
 # %% auto #0
-__all__ = ['COLORS', 'SETTINGS', 'CHROME_NAMES', 'run_label', 'run_labels', 'curves_figure', 'results_table', 'table_html',
-           'alignment_figure', 'ChromeNotFoundError', 'find_chrome', 'save_figures', 'save_figure', 'Explorer']
+__all__ = ['COLORS', 'SETTINGS', 'METRICS', 'CHROME_NAMES', 'distinguishing_settings', 'setting_label', 'group_label',
+           'group_labels', 'run_labels', 'epoch_mean_std', 'curves_figure', 'seed_stats', 'mean_std_text',
+           'results_table', 'table_html', 'alignment_figure', 'ChromeNotFoundError', 'find_chrome', 'save_figures',
+           'save_figure', 'Explorer']
 
 # %% ../nbs/51_explorer.ipynb #9e6e5868
-def run_label(run:Run)->str:
-    "method · setting · seed of a run"
-    c = run.config
-    return f"{c.get('method')} · {run.setting} · seed {c.get('seed')}"
+def _config_value(run:Run, key:str):
+    "A setting of `run`, the TrainConfig default when its config.json lacks it"
+    return run.config.get(key, getattr(TrainConfig, key, None))
+
+def distinguishing_settings(groups:list[list[Run]])->list[str]:
+    "Settings (config keys) that differ between groups of the same method and setting: the labels must show them"
+    cells, keys = {}, []
+    for g in groups: cells.setdefault((g[0].config.get('method'), g[0].setting), []).append(g)
+    for gs in cells.values():
+        for k in dict.fromkeys(k for g in gs for k in group_settings(g[0].config)):
+            if k not in keys and len({json.dumps(_config_value(g[0], k), sort_keys=True, default=str) for g in gs}) > 1:
+                keys.append(k)
+    return keys
+
+def setting_label(run:Run, keys=())->str:
+    "The run's setting, followed by the values of `keys` (a switch by its flag name when on, else flag=value)"
+    def shown(k):
+        v, flag = _config_value(run, k), k.replace('_', '-')
+        return (flag if v else '') if isinstance(v, bool) else f'{flag}={v}'
+    return ' · '.join([run.setting, *filter(None, map(shown, keys))])
+
+def group_label(group:list[Run], keys=())->str:
+    "method · setting [· distinguishing settings] · seed s (one run) or seeds s1,s2,... (repeats)"
+    seeds = [str(r.config.get('seed')) for r in group]
+    return ' · '.join([str(group[0].config.get('method')), setting_label(group[0], keys),
+                       f"seed {seeds[0]}" if len(group) == 1 else f"seeds {','.join(seeds)}"])
+
+def group_labels(groups:list[list[Run]])->list[str]:
+    "Labels of `groups`, made unique by the first run's directory name where two would read the same"
+    keys = distinguishing_settings(groups)
+    base = [group_label(g, keys) for g in groups]
+    return [f'{b} ({g[0].name})' if base.count(b) > 1 else b for b, g in zip(base, groups)]
 
 def run_labels(runs:list[Run])->list[str]:
-    "Labels of `runs`, made unique by the directory name where two would read the same"
-    base = [run_label(r) for r in runs]
-    return [f'{b} ({r.name})' if base.count(b) > 1 else b for b, r in zip(base, runs)]
+    "Labels of single runs (no grouping)"
+    return group_labels([[r] for r in runs])
 
+# %% ../nbs/51_explorer.ipynb #24206d4e
 COLORS = qualitative.Plotly
 
 def _color(i:int)->str: return COLORS[i % len(COLORS)]
@@ -44,27 +76,56 @@ def _steps_per_epoch(run:Run)->float|None:
     m = run.metrics
     return m[0]['step'] / m[0]['epoch'] if m and m[0].get('step') else None
 
+def epoch_mean_std(runs:list[Run], # runs of one group
+                   key:str, # a per-epoch metric, e.g. 'test/accuracy'
+                   scale:float=1, # multiply the values (100: percent)
+                  )->tuple[list, np.ndarray, np.ndarray, list]:
+    "Epochs, and per epoch the mean and sample std (NaN for one value) of `key` over the runs that reached it, and their number"
+    by_epoch = {}
+    for r in runs:
+        for row in r.metrics:
+            if isinstance(row.get(key), (int, float)): by_epoch.setdefault(row['epoch'], []).append(scale * row[key])
+    ep = sorted(by_epoch)
+    vals = [np.array(by_epoch[e], dtype=float) for e in ep]
+    return (ep, np.array([v.mean() for v in vals]), np.array([v.std(ddof=1) if len(v) > 1 else np.nan for v in vals]),
+            [len(v) for v in vals])
+
+def _add_band(fig, ep, mean, std, color:str, name:str, group:str, row:int, col:int):
+    "A shaded mean ± std band over the epochs where it is defined"
+    ok = ~np.isnan(std)
+    if not ok.any(): return
+    x, lo, hi = np.asarray(ep)[ok], (mean - std)[ok], (mean + std)[ok]
+    r, g, b = hex_to_rgb(color)
+    fig.add_scatter(x=[*x, *x[::-1]], y=[*hi, *lo[::-1]], fill='toself', fillcolor=f'rgba({r},{g},{b},0.2)', mode='lines',
+                    line=dict(width=0), hoverinfo='skip', name=name, legendgroup=group, showlegend=False, row=row, col=col)
+
+# %% ../nbs/51_explorer.ipynb #0c71560e
 def curves_figure(runs:list[Run], # the runs to compare
                   train:bool=True, # also the training split's epoch means (dotted)
                   steps:bool=False, # also the logged batch values (markers)
+                  mean_seeds:bool=True, # runs that differ only by seed as one mean line with a ± std band
                  )->go.Figure:
     "Accuracy (%) and loss per epoch of `runs`, side by side"
     fig = make_subplots(rows=1, cols=2, subplot_titles=('accuracy (%)', 'loss'), horizontal_spacing=0.08)
-    for i, (run, label) in enumerate(zip(runs, run_labels(runs))):
-        ev, m, color = _eval_name(run), run.metrics, _color(i)
-        ep = [r['epoch'] for r in m]
+    groups = seed_groups(runs) if mean_seeds else [[r] for r in runs]
+    for i, (group, label) in enumerate(zip(groups, group_labels(groups))):
+        ev, color = _eval_name(group[0]), _color(i)
         for col, key, scale in ((1, 'accuracy', 100), (2, 'loss', 1)):
-            first = col == 1   # one legend entry per run and line style
-            fig.add_scatter(x=ep, y=[scale * r[f'{ev}/{key}'] for r in m], name=f'{label} · {ev}', legendgroup=label,
-                            mode='lines+markers', line=dict(color=color), showlegend=first, row=1, col=col)
+            first = col == 1   # one legend entry per group and line style
+            ep, mean, std, _ = epoch_mean_std(group, f'{ev}/{key}', scale)
+            _add_band(fig, ep, mean, std, color, f'{label} · {ev} ± std', label, 1, col)
+            fig.add_scatter(x=ep, y=mean, name=f'{label} · {ev}', legendgroup=label, mode='lines+markers',
+                            line=dict(color=color), showlegend=first, row=1, col=col)
             if train:
-                fig.add_scatter(x=ep, y=[scale * r[f'train/{key}'] for r in m], name=f'{label} · train', legendgroup=label,
-                                mode='lines', line=dict(color=color, dash='dot'), showlegend=first, row=1, col=col)
-            spe = _steps_per_epoch(run)
-            if steps and spe:
+                ep, mean, *_ = epoch_mean_std(group, f'train/{key}', scale)
+                fig.add_scatter(x=ep, y=mean, name=f'{label} · train', legendgroup=label, mode='lines',
+                                line=dict(color=color, dash='dot'), showlegend=first, row=1, col=col)
+            for j, run in enumerate(group if steps else []):
+                spe = _steps_per_epoch(run)
+                if not spe: continue
                 s = [r for r in run.steps if f'train/batch_{key}' in r]
                 fig.add_scatter(x=[r['step'] / spe for r in s], y=[scale * r[f'train/batch_{key}'] for r in s],
-                                name=f'{label} · batches', legendgroup=label, mode='markers', showlegend=first,
+                                name=f'{label} · batches', legendgroup=label, mode='markers', showlegend=first and j == 0,
                                 marker=dict(color=color, size=4, opacity=0.3), row=1, col=col)
     fig.update_xaxes(title_text='epoch')
     fig.update_layout(template='plotly_white', height=380, margin=dict(l=50, r=10, t=40, b=40),
@@ -73,23 +134,51 @@ def curves_figure(runs:list[Run], # the runs to compare
 
 # %% ../nbs/51_explorer.ipynb #13727173
 SETTINGS = ('continuous', 'binary-weights', 'binary-act', 'binary')
+METRICS = ('best', 'final')
+
+def seed_stats(runs:list[Run], # the runs to summarise
+              )->pd.DataFrame:
+    "One row per group of runs that differ only by seed: method, column, n, seeds, mean and std (%) of each metric"
+    groups = seed_groups([r for r in runs if r.summary.get('best_accuracy') is not None])
+    keys, rows = distinguishing_settings(groups), []
+    for g in groups:
+        row = {'method': g[0].config.get('method'), 'setting': setting_label(g[0], keys), 'n': len(g),
+               'seeds': ','.join(str(r.config.get('seed')) for r in g)}
+        for m in METRICS:
+            v = np.array([100 * r.summary[f'{m}_accuracy'] for r in g], dtype=float)
+            row[f'{m} mean'], row[f'{m} std'] = v.mean(), (v.std(ddof=1) if len(v) > 1 else np.nan)
+        rows.append(row)
+    cells = [(r['method'], r['setting']) for r in rows]
+    for r, g in zip(rows, groups):    # groups that would read the same (never so far): told apart by a directory name
+        if cells.count((r['method'], r['setting'])) > 1: r['setting'] += f' ({g[0].name})'
+    return pd.DataFrame(rows)
+
+def mean_std_text(mean:float, std:float, n:int)->str:
+    "`85.12 ± 0.31 (n=3)`, or `85.12 (n=1)`"
+    return f"{mean:.2f} ± {std:.2f} (n={n})" if n > 1 else f"{mean:.2f} (n={n})"
+
+# %% ../nbs/51_explorer.ipynb #4ee080e3
+def _method_order(m): return (m != 'bp', m != 'shallow', str(m))   # the baseline and the control first
+def _setting_order(s):
+    base = s.split(' · ')[0]
+    return (SETTINGS.index(base) if base in SETTINGS else len(SETTINGS), s)
 
 def results_table(runs:list[Run], # the runs to tabulate
-                  std:bool=False, # add the standard deviation over runs of a cell
+                  text:bool=True, # cells as `mean ± std (n=...)`; False: the means as numbers
+                  metrics:tuple=METRICS, # best and/or final eval accuracy
                  )->pd.DataFrame:
-    "Best and final eval accuracy (%) per method (rows) and setting (columns), mean over runs"
-    rows = [{'method': r.config.get('method'), 'setting': r.setting, 'best': 100 * r.summary['best_accuracy'],
-             'final': 100 * r.summary['final_accuracy']} for r in runs if r.summary.get('best_accuracy') is not None]
-    if not rows: return pd.DataFrame()
-    df = pd.DataFrame(rows)
-    aggs = ['mean', 'std', 'count'] if std else ['mean']
-    t = df.groupby(['method', 'setting'])[['best', 'final']].agg(aggs)
-    t.columns = [f'{v} {a}' if std else v for v, a in t.columns]
-    t = t.unstack('setting').swaplevel(axis=1)
-    settings = [s for s in SETTINGS if s in t.columns.get_level_values(0)]
-    t = t.reindex(columns=[(s, v) for s in settings for v in t[settings[0]].columns if (s, v) in t.columns])
-    methods = sorted(t.index, key=lambda m: (m != 'bp', m))   # backprop first, the baseline
-    return t.reindex(methods)
+    "Best and final eval accuracy (%) per method (rows) and setting (columns), mean ± std over seeds"
+    s = seed_stats(runs)
+    if s.empty: return pd.DataFrame()
+    cells = s.set_index(['method', 'setting'])
+    methods = sorted(dict.fromkeys(s['method']), key=_method_order)
+    cols = [(c, m) for c in sorted(dict.fromkeys(s['setting']), key=_setting_order) for m in metrics]
+    def cell(method, col, m):
+        if (method, col) not in cells.index: return '–' if text else np.nan
+        r = cells.loc[(method, col)]
+        return mean_std_text(r[f'{m} mean'], r[f'{m} std'], r['n']) if text else r[f'{m} mean']
+    return pd.DataFrame([[cell(mt, c, m) for c, m in cols] for mt in methods], index=pd.Index(methods, name='method'),
+                        columns=pd.MultiIndex.from_tuples(cols, names=['setting', None]))
 
 def table_html(table:pd.DataFrame)->str:
     "The results table as HTML, accuracies with two decimals"
@@ -204,6 +293,7 @@ class Explorer:
         self.kind = W.ToggleButtons(options=['lines', 'heatmap'], description='alignment')
         self.train_box = W.Checkbox(value=True, description='training curves', indent=False)
         self.steps_box = W.Checkbox(value=False, description='batch points', indent=False)
+        self.seeds_box = W.Checkbox(value=True, description='mean over seeds', indent=False)
         self.folder_box = W.Text('', placeholder='<store>/figures', description='save to', layout=W.Layout(width='420px'))
         self.save_button = W.Button(description='Save HTML + PNG', icon='download')
         self.message, self.table_html = W.HTML(''), W.HTML('')
@@ -212,11 +302,11 @@ class Explorer:
         self.refresh_button.on_click(lambda _: self.refresh())
         self.save_button.on_click(lambda _: self.save())
         self._quiet = False
-        for w in (self.picker, self.kind, self.train_box, self.steps_box):
+        for w in (self.picker, self.kind, self.train_box, self.steps_box, self.seeds_box):
             w.observe(lambda _: None if self._quiet else self.update(), 'value')
         self.widget = W.VBox([W.HBox([self.store_box, self.refresh_button]), self.picker,
-                              W.HBox([self.kind, self.train_box, self.steps_box]), self.message,
-                              W.HTML('<b>best and final accuracy (%)</b>'), self.table_html, self.figure_box,
+                              W.HBox([self.kind, self.train_box, self.steps_box, self.seeds_box]), self.message,
+                              W.HTML('<b>best and final accuracy (%), mean ± std over seeds</b>'), self.table_html, self.figure_box,
                               W.HBox([self.folder_box, self.save_button])])
         self.refresh(select)
 
@@ -253,16 +343,17 @@ class Explorer:
         if self.runs: self.message.value = f'{len(runs)} of {len(self.runs)} runs selected' if runs else 'select runs to compare'
         self.table = results_table(runs)
         self.table_html.value = table_html(self.table)
-        self.figures = {'curves': curves_figure(runs, train=self.train_box.value, steps=self.steps_box.value),
+        self.figures = {'curves': curves_figure(runs, train=self.train_box.value, steps=self.steps_box.value,
+                                                mean_seeds=self.seeds_box.value),
                         'alignment': alignment_figure(runs, kind=self.kind.value)}
         self.figure_box.children = [go.FigureWidget(f) for f in self.figures.values()]
 
     def save(self, folder:str|Path|None=None, formats:tuple=('html', 'png'))->list[Path]:
-        "Save the current figures (and the table as CSV) to `folder` (default: the text box, else <store>/figures)"
+        "Save the figures, and the table's numbers (`seed_stats`) as results.csv, to `folder` (default: the box, else <store>/figures)"
         folder = Path(folder or self.folder_box.value or self.store / 'figures')
         try:
             paths = save_figures(self.figures, folder, formats)
-            if not self.table.empty: self.table.to_csv(folder / 'results.csv'); paths.append(folder / 'results.csv')
+            if not self.table.empty: seed_stats(self.selected).to_csv(folder / 'results.csv', index=False); paths.append(folder / 'results.csv')
         except Exception as e:
             self.message.value = f'<span style="color:#b00020">{html.escape(f"{type(e).__name__}: {e}")}</span>'; raise
         self.message.value = f'saved {len(paths)} files to <code>{html.escape(str(folder))}</code>'

@@ -4,7 +4,7 @@
 
 # %% ../nbs/60_export.ipynb #81415868
 from __future__ import annotations
-import argparse, copy, io, json, math, sys, time
+import argparse, copy, io, json, math, sys, time, zipfile, zlib
 from pathlib import Path
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
@@ -474,10 +474,13 @@ def load_packed(path:str|Path, # a file written by `export_packed`
     if not Path(path).is_file(): raise FileNotFoundError(f"no packed model at {path}")
     try: arr = np.load(path, allow_pickle=False)
     except Exception as e: raise ValueError(f"{path} is not a bnn_toolkit packed model (not an .npz file: {e})") from None
-    with arr:
-        header = _header(arr, path)
-        arrays = {k: arr[k] for k in arr.files if k != 'header'}
-    return PackedModel([_layer(r, arrays) for r in header['layers']], header)
+    try:
+        with arr:
+            header = _header(arr, path)
+            arrays = {k: arr[k] for k in arr.files if k != 'header'}
+        return PackedModel([_layer(r, arrays) for r in header['layers']], header)
+    except (KeyError, TypeError, IndexError, AttributeError, zlib.error, zipfile.BadZipFile) as e:
+        raise ValueError(f"{path} is damaged or was edited by hand ({type(e).__name__}: {e}); export it again") from None
 
 # %% ../nbs/60_export.ipynb #f363ff6a
 def build_binary(name:str, in_shape:tuple=(1, 28, 28), num_classes:int=10)->nn.Module:

@@ -6,12 +6,13 @@
 from __future__ import annotations
 import torch, torch.nn as nn
 from torch.nn.utils import parametrize
-from .binarize import ACTIVATION_TYPES
+from .binarize import ACTIVATION_TYPES, latent_weight
+from .biprop import BipropWeight
 from .rules.core import InputHooks
 
 # %% auto #0
 __all__ = ['SATURATION_TYPES', 'own_parameters', 'param_modules', 'grad_norms', 'mean_abs_grads', 'gradient_metrics',
-           'ActivationInputs', 'saturation']
+           'trained_weight', 'ActivationInputs', 'saturation']
 
 # %% ../nbs/20_metrics.ipynb #6db77fed
 def _in_parametrization(name:str)->bool: return 'parametrizations' in name.split('.')
@@ -56,6 +57,14 @@ def gradient_metrics(model:nn.Module)->dict[str, float]:
     "`grad_norm/*` and `mean_abs_grad/*` of the gradients in `model` (what a rule's `compute_grads` left)"
     mods = param_modules(model)
     return {**grad_norms(model, mods), **mean_abs_grads(model, mods)}
+
+# %% ../nbs/20_metrics.ipynb #be8977cd
+def trained_weight(module:nn.Module)->nn.Parameter:
+    "The parameter through which `module`'s weight learns: a Biprop layer's scores, else `latent_weight(module)`"
+    if parametrize.is_parametrized(module, 'weight'):
+        for p in module.parametrizations.weight:
+            if isinstance(p, BipropWeight): return p.scores
+    return latent_weight(module)
 
 # %% ../nbs/20_metrics.ipynb #df8a11a7
 SATURATION_TYPES = (*ACTIVATION_TYPES, nn.Sigmoid)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/33_runs.ipynb #edffeeea
 from __future__ import annotations
-import json, warnings
+import json, os, warnings
 from dataclasses import fields
 from functools import cached_property
 from pathlib import Path
@@ -29,6 +29,7 @@ def setting_name(c:dict # a run config (config.json, or `asdict(TrainConfig)`)
 class Run:
     "A run directory: its config, metrics, summary and trained model"
     def __init__(self, path:Path|str):
+        if not isinstance(path, (str, os.PathLike)): raise RunNotFoundError(f"a run directory is a path, got {path!r}")
         self.path = Path(path)
         if not (self.path / 'config.json').exists():
             raise RunNotFoundError(f"{self.path} is not a run directory (no config.json); "

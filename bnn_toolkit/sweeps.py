@@ -4,22 +4,23 @@
 
 # %% ../nbs/40_sweeps.ipynb #e9f8697e
 from __future__ import annotations
-import argparse, contextlib, difflib, hashlib, itertools, json, os, re, shlex, shutil, signal, subprocess, sys, time
+import argparse, contextlib, ctypes, difflib, hashlib, itertools, json, os, re, shlex, shutil, signal, subprocess, sys, time
 from dataclasses import asdict, dataclass, fields
 from functools import lru_cache
 from pathlib import Path
 import yaml
 from tqdm import tqdm
-from .training import TrainConfig, ConfigError, read_jsonl
+from .training import TrainConfig, ConfigError, lock_run_dir, read_jsonl
 from .cli import make_parser, config_from_args
 from .runs import list_runs, load_run
 
 # %% auto #0
 __all__ = ['NOT_SETTABLE', 'SWEEP_KEYS', 'WANDB_ONLY_KEYS', 'METRIC_KEYS', 'ARGS_MACROS', 'NON_GRID_KEYS', 'ENVVAR',
-           'EXAMPLE_COMMAND', 'RESULT_NEUTRAL', 'DEFAULT_BY', 'NOT_IN_CONFIGS', 'train_flags', 'unknown_flag_error',
-           'flag_argv', 'read_yaml_mapping', 'config_file_argv', 'expand_grid', 'params_argv', 'Sweep', 'load_sweep',
-           'result_settings', 'run_id', 'run_label', 'SweepRun', 'plan_sweep', 'bnn_train_command', 'visible_gpus',
-           'worker_env', 'best_value', 'sweep_lock', 'run_sweep', 'sweep_report', 'sweep_parser', 'sweep_main',
+           'EXAMPLE_COMMAND', 'RESULT_NEUTRAL', 'GROUP_NEUTRAL', 'DEFAULT_BY', 'NOT_IN_CONFIGS', 'train_flags',
+           'unknown_flag_error', 'flag_argv', 'read_yaml_mapping', 'config_file_argv', 'expand_grid', 'params_argv',
+           'Sweep', 'load_sweep', 'result_settings', 'run_id', 'run_label', 'SweepRun', 'plan_sweep', 'group_settings',
+           'group_key', 'seed_groups', 'bnn_train_command', 'visible_gpus', 'worker_env', 'best_value', 'sweep_lock',
+           'run_is_live', 'run_command', 'HangUp', 'run_sweep', 'sweep_report', 'sweep_parser', 'sweep_main',
            'find_runs', 'binary_setting', 'best_runs', 'config_relpath', 'run_config_flags', 'write_best_configs',
            'best_parser', 'best_main']
 
@@ -193,7 +194,7 @@ def load_sweep(path, # a W&B sweep file
     params = d.get('parameters')
     if not isinstance(params, dict) or not params: raise bad("'parameters' must map bnn-train flags to 'values' or 'value'")
     for k in params:
-        if str(k) not in train_flags() or k == 'out':
+        if (str(k) not in train_flags() and k != 'config-file') or k == 'out':
             raise (bad("'out' cannot be a parameter: bnn-sweep gives each run its directory under --store") if k == 'out'
                    else unknown_flag_error(k, f"{path} parameters"))
     parameters = {k: _grid_values(k, spec, bad) for k, spec in params.items()}
@@ -227,8 +228,9 @@ def run_id(cfg:TrainConfig)->str:
     return hashlib.sha1(json.dumps(result_settings(cfg), sort_keys=True, default=str).encode()).hexdigest()[:8]
 
 def run_label(params:dict, keys)->str:
-    "A readable, file-name-safe `k=v_k=v` label of the values of `keys` in `params`"
-    return re.sub(r'[^\w.=+-]+', '-', '_'.join(f"{k}={params[k]}" for k in keys) or 'run')[:120]
+    "A readable, file-name-safe `k=v_k=v` label of the values of `keys` in `params` (a config file by its stem)"
+    value = lambda k: Path(str(params[k])).stem if k == 'config-file' else params[k]
+    return re.sub(r'[^\w.=+-]+', '-', '_'.join(f"{k}={value(k)}" for k in keys) or 'run')[:120]
 
 # %% ../nbs/40_sweeps.ipynb #98db2bf3
 @dataclass
@@ -261,12 +263,15 @@ def plan_sweep(sweep:Sweep, # a checked sweep
     "Every run of `sweep` with its directory; an invalid or duplicated configuration raises `ConfigError`"
     extra = [str(a) for a in extra]
     for flag, why in [('--out', "is chosen by bnn-sweep (one directory per run under --store)"),
-                      ('--resume', "does not apply: bnn-sweep reruns unfinished runs from the start")]:
+                      ('--resume', "does not apply: bnn-sweep resumes unfinished runs itself")]:
         if any(a == flag or a.startswith(flag + '=') for a in [*sweep.head, *sweep.tail, *extra]):
             raise ConfigError(f"{flag} {why}; leave it out")
     try: make_parser().parse_args(extra)
     except ConfigError as e: raise ConfigError(f"bnn-train flags after the sweep file: {e}") from None
     varying = [k for k, v in sweep.parameters.items() if len(v) > 1]
+    if over := [k for k in varying if any(a == f'--{k}' or a.startswith(f'--{k}=') for a in extra)]:
+        raise ConfigError(f"--{over[0]} after the sweep file overrides its swept parameter {over[0]} "
+                          f"({', '.join(map(str, sweep.parameters[over[0]]))}), so every value would give the same run; leave it out")
     runs, seen = [], {}
     for params in sweep.grid():
         label, argv = run_label(params, varying), sweep.argv(params, extra)
@@ -278,6 +283,26 @@ def plan_sweep(sweep:Sweep, # a checked sweep
         seen[rid] = label
         runs.append(SweepRun(params, argv, Path(store) / sweep.name / f"{rid}-{label}", cfg))
     return runs
+
+# %% ../nbs/40_sweeps.ipynb #af7a4bad
+GROUP_NEUTRAL = ('seed',)   # what repeats of one configuration differ by
+
+def group_settings(cfg:TrainConfig|dict, # a config, or a run's config.json
+                  )->dict:
+    "The settings of `cfg` that define its group of repeats: those that can change its results, less the seed"
+    return {k: v for k, v in result_settings(cfg).items() if k not in GROUP_NEUTRAL}
+
+def group_key(cfg:TrainConfig|dict)->str:
+    "8 hex digits shared by the configurations (or runs' config.json) that differ only by their seed"
+    return hashlib.sha1(json.dumps(group_settings(cfg), sort_keys=True, default=str).encode()).hexdigest()[:8]
+
+def seed_groups(runs:list, # runs (`bnn_toolkit.runs.Run`), or anything with a `config` dict
+               )->list[list]:
+    "`runs` split into groups that differ only by seed, in order of first appearance, each group by seed"
+    groups = {}
+    for r in runs: groups.setdefault(group_key(r.config), []).append(r)
+    by_seed = lambda r: (r.config.get('seed') is None, r.config.get('seed') or 0)
+    return [sorted(g, key=by_seed) for g in groups.values()]
 
 # %% ../nbs/40_sweeps.ipynb #9db85096
 def bnn_train_command()->list[str]:
@@ -326,30 +351,50 @@ def sweep_lock(folder:Path):
         except OSError: raise ConfigError(f"another bnn-sweep is running the sweep in {folder}; wait for it or stop it") from None
         yield
 
+def run_is_live(d:Path)->bool:
+    "Is a bnn-train process training in run directory `d` now? (it holds the run's lock)"
+    if not (Path(d) / '.lock').exists(): return False
+    try: fd = lock_run_dir(d)
+    except ConfigError: return True
+    if fd is not None: os.close(fd)
+    return False
+
+def run_command(r:SweepRun)->list[str]:
+    "bnn-train's arguments for `r`: a run that holds its config already continues with --resume (exactly), else starts"
+    if (r.dir / 'config.json').exists(): return ['--resume', str(r.dir), '--no-progress']
+    return [*r.argv, '--out', str(r.dir), '--no-progress']
+
+def _die_with_parent():
+    "Run in the child before exec: SIGTERM it when bnn-sweep dies, however it dies (Linux's PR_SET_PDEATHSIG)"
+    with contextlib.suppress(Exception): ctypes.CDLL(None).prctl(1, signal.SIGTERM)
+
+class HangUp(KeyboardInterrupt):
+    "SIGHUP (a closed terminal or SSH session) reached bnn-sweep"
+
+
+# %% ../nbs/40_sweeps.ipynb #f32f05d6
 def run_sweep(runs:list[SweepRun], # from `plan_sweep`
               workers:int|None=None, # parallel bnn-train processes (default: one per GPU, at least 1)
               desc:str='sweep', # progress bar label
               metric:str='validation/accuracy', minimize:bool=False, # what the per-run lines show
+              detach:bool=False, # runs outlive bnn-sweep when it is killed or hung up on (default: they stop with it)
              )->bool:
-    "Run every unfinished run of `runs`, `workers` at a time; return False if interrupted (Ctrl-C/SIGTERM)"
+    "Run (or resume) every unfinished run of `runs`, `workers` at a time; return False if interrupted (Ctrl-C/SIGTERM)"
     gpus = visible_gpus()
     workers = workers or max(1, len(gpus))
-    todo = []
-    for r in runs:
-        if r.status == 'finished': r.outcome = 'already finished'
-        else: todo.append(r)
-    cmd, active, interrupted = bnn_train_command(), {}, False
+    todo = [r for r in runs if r.status != 'finished']
+    for r in runs: r.outcome = 'already finished' if r not in todo else r.outcome
+    cmd, active, waiting, interrupted = bnn_train_command(), {}, [], False
     bar = tqdm(total=len(runs), initial=len(runs) - len(todo), desc=desc, unit='run', disable=None, dynamic_ncols=True)
 
     def start(r, slot):
-        if r.dir.exists(): shutil.rmtree(r.dir)       # what an unfinished attempt left: start again
-        r.dir.mkdir(parents=True)
-        args = [*r.argv, '--out', str(r.dir), '--no-progress']
-        log = open(r.dir / 'bnn-sweep.log', 'w')
+        r.dir.mkdir(parents=True, exist_ok=True)
+        args = run_command(r)
+        log = open(r.dir / 'bnn-sweep.log', 'a')
         log.write(f"$ bnn-train {shlex.join(args)}\n"); log.flush()
         # own session: the sweep decides when its runs stop (Ctrl-C in a terminal reaches only bnn-sweep)
         p = subprocess.Popen([*cmd, *args], stdout=log, stderr=subprocess.STDOUT, env=worker_env(slot, gpus, workers),
-                             start_new_session=True)
+                             start_new_session=True, preexec_fn=None if detach else _die_with_parent)
         active[slot] = (r, p, log, time.time())
 
     def reap(slot, rc):
@@ -365,19 +410,35 @@ def run_sweep(runs:list[SweepRun], # from `plan_sweep`
         else: what = f"exit {rc}: {_log_tail(r.dir / 'bnn-sweep.log')}"
         bar.update(1)
         bar.write(f"{r.outcome:>8} {r.name} ({r.seconds:.0f} s): {what}")
+    def next_run(slot):
+        "Start the next run that no other process is training; park those that one is (a sweep killed earlier)"
+        while slot not in active and todo:
+            r = todo.pop(0)
+            if not run_is_live(r.dir): start(r, slot); continue
+            waiting.append(r)
+            bar.write(f"{'waiting':>8} {r.name}: another process is training it; it is left alone until that ends")
+
+    def check_waiting():
+        for r in [w for w in waiting if not run_is_live(w.dir)]:
+            waiting.remove(r)
+            if r.status != 'finished': todo.insert(0, r); continue      # it died unfinished: resume it
+            r.outcome = 'finished'; bar.update(1); bar.write(f"{'finished':>8} {r.name}: by the process that trained it")
 
     locks = contextlib.ExitStack()
     try:
         for folder in sorted({r.dir.parent for r in todo}): locks.enter_context(sweep_lock(folder))
-        while todo or active:
-            for slot in range(workers):
-                if slot not in active and todo: start(todo.pop(0), slot)
+        while todo or active or waiting:
+            check_waiting()
+            for slot in range(workers): next_run(slot)
             time.sleep(0.1)
             for slot in list(active):
                 rc = active[slot][1].poll()
                 if rc is not None: reap(slot, rc)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
         interrupted = True
+        if detach and isinstance(e, HangUp):     # detached runs go on; a later bnn-sweep waits for them
+            for r, *_ in active.values(): r.outcome = 'running elsewhere'
+            active.clear()
         for r, p, *_ in active.values():
             with contextlib.suppress(OSError): p.send_signal(signal.SIGINT)   # bnn-train writes status 'stopped' and exits
         deadline = time.time() + 60
@@ -387,13 +448,16 @@ def run_sweep(runs:list[SweepRun], # from `plan_sweep`
             except subprocess.TimeoutExpired: p.kill(); p.wait()
             reap(slot, p.returncode)
         for r in todo: r.outcome = 'not started'
+        for r in waiting: r.outcome = 'running elsewhere'
     finally: bar.close(); locks.close()
     return not interrupted
+
 
 # %% ../nbs/40_sweeps.ipynb #ba72795e
 def sweep_report(sweep:Sweep, runs:list[SweepRun])->str:
     "The end-of-sweep summary: counts, then every run by its best metric value, best first"
-    counts = {o: sum(r.outcome == o for r in runs) for o in ('finished', 'already finished', 'failed', 'stopped', 'not started')}
+    counts = {o: sum(r.outcome == o for r in runs)
+              for o in ('finished', 'already finished', 'failed', 'stopped', 'not started', 'running elsewhere')}
     head = f"bnn-sweep: {sweep.name}: {len(runs)} runs: " + ', '.join(f"{n} {o}" for o, n in counts.items() if n)
     minimize = sweep.goal == 'minimize'
     vals = [(best_value(read_jsonl(r.dir / 'metrics.jsonl'), sweep.metric, minimize), r) for r in runs]
@@ -410,16 +474,18 @@ class _Parser(argparse.ArgumentParser):
 
 def sweep_parser()->argparse.ArgumentParser:
     p = _Parser(prog='bnn-sweep', allow_abbrev=False,
-                usage='bnn-sweep FILE.yaml [--workers N] [--store DIR] [--dry-run] [bnn-train flags ...]',
+                usage='bnn-sweep FILE.yaml [--workers N] [--store DIR] [--dry-run] [--detach] [bnn-train flags ...]',
                 description='Run a W&B grid-sweep file locally: one bnn-train run per grid point, restartable.',
                 epilog='Other flags go to every bnn-train run and override the sweep file.')
     p.add_argument('file', help='W&B sweep file (method: grid, command calling bnn-train)')
     p.add_argument('--workers', type=int, default=None, help='parallel runs (default: one per GPU, at least 1)')
     p.add_argument('--store', default='runs', help='run store: runs go to STORE/<sweep name>/<id>-<values>')
     p.add_argument('--dry-run', action='store_true', help='print the runs and their commands, run nothing')
+    p.add_argument('--detach', action='store_true', help='runs go on if bnn-sweep is killed or hung up on (default: they stop with it)')
     return p
 
 def _raise_interrupt(signum, frame): raise KeyboardInterrupt
+def _raise_hangup(signum, frame): raise HangUp
 
 def sweep_main(argv:list[str]|None=None)->int:
     "The `bnn-sweep` command"
@@ -437,13 +503,14 @@ def sweep_main(argv:list[str]|None=None)->int:
             print(f"  {'finished' if r.status == 'finished' else 'to run':>8}  {r.dir}\n"
                   f"            bnn-train {shlex.join([*r.argv, '--out', str(r.dir)])}")
         return 0
-    old = None
-    with contextlib.suppress(ValueError): old = signal.signal(signal.SIGTERM, _raise_interrupt)   # main thread only
-    try: completed = run_sweep(runs, ns.workers, sweep.name, sweep.metric, sweep.goal == 'minimize')
+    old = {}
+    with contextlib.suppress(ValueError):      # main thread only
+        old = {s: signal.signal(s, f) for s, f in ((signal.SIGTERM, _raise_interrupt), (signal.SIGHUP, _raise_hangup))}
+    try: completed = run_sweep(runs, ns.workers, sweep.name, sweep.metric, sweep.goal == 'minimize', ns.detach)
     except ConfigError as e:
         print(f"bnn-sweep: error: {e}", file=sys.stderr); return 2
     finally:
-        if old is not None: signal.signal(signal.SIGTERM, old)
+        for s, f in old.items(): signal.signal(s, f)
     print(sweep_report(sweep, runs), flush=True)
     if not completed:
         print("bnn-sweep: interrupted; finished runs are kept: run the same command again to do the rest", file=sys.stderr)

@@ -4,10 +4,10 @@
 
 # %% ../nbs/30_training.ipynb #417ae650
 from __future__ import annotations
-import inspect, json, math, os, pickle, platform, random, re, shutil, sys, time, warnings
+import errno, inspect, json, math, os, pickle, platform, random, re, shutil, signal, sys, threading, time, warnings
 from dataclasses import dataclass, field, asdict, fields, replace
 from pathlib import Path
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 import numpy as np, torch, torch.nn as nn
 from fastcore.basics import patch
 from torchmetrics import MeanMetric
@@ -24,11 +24,11 @@ import torch.nn.functional as F
 
 # %% auto #0
 __all__ = ['RESUMABLE_OVERRIDES', 'ConfigError', 'TrainConfig', 'optimizer_names', 'seed_everything', 'get_rng_state',
-           'set_rng_state', 'select_device', 'make_optimizer', 'build_model_for', 'CancelFit', 'TrainingDiverged',
-           'Callback', 'Trainer', 'should_stop_early', 'EarlyStopping', 'ProgressBar', 'UnsafeFileError',
-           'write_json_atomic', 'save_atomic', 'read_jsonl', 'read_json', 'environment_info', 'holds_run',
-           'check_run_dir', 'lock_run_dir', 'claim_run_dir', 'RunDirectory', 'load_checkpoint', 'resume_config',
-           'train']
+           'set_rng_state', 'select_device', 'make_optimizer', 'build_model_for', 'CancelFit', 'Terminated',
+           'TrainingDiverged', 'Callback', 'Trainer', 'should_stop_early', 'EarlyStopping', 'ProgressBar',
+           'UnsafeFileError', 'write_json_atomic', 'save_atomic', 'remove_stale_temp_files', 'read_jsonl', 'read_json',
+           'environment_info', 'holds_run', 'check_run_dir', 'lock_run_dir', 'claim_run_dir', 'RunDirectory',
+           'load_checkpoint', 'resume_config', 'sigterm_stops_run', 'train']
 
 # %% ../nbs/30_training.ipynb #a12778d3
 class ConfigError(ValueError):
@@ -85,6 +85,7 @@ class TrainConfig:
     bs: int = 64                     # batch size
     epochs: int = 80                 # maximum number of epochs
     early_stopping_delta: float|None = 0.001 # stop when the eval loss improved by at most this over 4 epochs (None: never)
+    max_loss_factor: float|None = 1e4 # the run has diverged when the training loss exceeds this times the first epoch's (None: only NaN/inf)
     seed: int|None = None            # random seed (None: drawn at random and recorded)
     device: str|None = None          # 'cpu', 'cuda', 'cuda:1', a CUDA index, or None for CUDA when present
     limit_batches: int|None = None   # at most this many batches per epoch, train and eval (quick checks)
@@ -105,6 +106,7 @@ class TrainConfig:
         def need(ok, msg):
             if not ok: raise ConfigError(msg)
         self.check_types()
+        need(self.max_loss_factor is None or self.max_loss_factor > 1, f"--max-loss-factor must exceed 1, got {self.max_loss_factor}")
         need(self.log_every >= 1, f"--log-every must be at least 1, got {self.log_every}")
         need(not self.fc_widths or all(w >= 1 for w in self.fc_widths), f"--fc-widths must all be at least 1, got {self.fc_widths}")
         need(self.hsic_gamma >= 0, f"--hsic-gamma must be non-negative, got {self.hsic_gamma}")
@@ -160,7 +162,7 @@ def optimizer_names()->list[str]:
     return sorted(n for n, o in vars(torch.optim).items()
                   if isinstance(o, type) and issubclass(o, torch.optim.Optimizer) and o is not torch.optim.Optimizer)
 
-# %% ../nbs/30_training.ipynb #82aa21fc
+# %% ../nbs/30_training.ipynb #3b7c4401
 _TYPES = {'bool': (bool,), 'int': (int,), 'float': (int, float), 'str': (str,), 'list': (list, tuple), 'dict': (dict,)}
 
 @patch
@@ -257,6 +259,9 @@ def build_model_for(cfg:TrainConfig, num_classes:int, in_shape:tuple)->nn.Module
 class CancelFit(Exception):
     "Raise from a callback to end a run cleanly (status 'stopped')"
 
+class Terminated(Exception):
+    "SIGTERM arrived: the run stops as after Ctrl-C (status 'stopped', files consistent) instead of dying silently"
+
 class TrainingDiverged(RuntimeError):
     "The training loss became NaN or infinite"
 
@@ -336,15 +341,26 @@ class Trainer:
         acc = (-10 * torch.log10(F.mse_loss(out, self.y)) if self.cfg.reconstruction
                else (out.argmax(1) == self.y).float().mean())
         loss, acc, bad = torch.stack([self.loss.detach().float(), acc.float(), self.first_bad_step.float()]).tolist()
-        self.check_diverged(int(bad))
+        self.check_diverged(int(bad), loss)
         return {'step': self.step, 'epoch': self.epoch + 1, 'train/batch_loss': loss, f'train/batch_{self.metric_name}': acc}
 
-    def check_diverged(self, first_bad:int|None=None):
-        "Raise `TrainingDiverged` naming the first step whose training loss was NaN or infinite, if any"
+    def check_diverged(self, first_bad:int|None=None, loss:float|None=None):
+        "Raise `TrainingDiverged` at the first NaN or infinite training loss, or when `loss` exceeds `loss_bound`"
         if first_bad is None: first_bad = int(self.first_bad_step)
-        if first_bad >= 0:
-            raise TrainingDiverged(f"the training loss became NaN or infinite at step {first_bad} (epoch {self.epoch + 1});"
-                                   f" the last good checkpoint is kept; lower the learning rate (now {self.cfg.lr})")
+        kept = (f"the checkpoint of epoch {len(self.history)} is kept" if self.history and self.cfg.out
+                else "no epoch had finished, so there is no checkpoint" if self.cfg.out else "nothing was saved (no --out)")
+        where = f"(epoch {self.epoch + 1}); {kept}; lower the learning rate (now {self.cfg.lr})"
+        if first_bad >= 0: raise TrainingDiverged(f"the training loss became NaN or infinite at step {first_bad} {where}")
+        if loss is not None and self.loss_bound is not None and loss > self.loss_bound:
+            raise TrainingDiverged(f"the training loss reached {loss:.4g} at step {self.step}, over --max-loss-factor "
+                                   f"{self.cfg.max_loss_factor:g} x the first epoch's loss {where}")
+
+    @property
+    def loss_bound(self)->float|None:
+        "`max_loss_factor` times the first epoch's training loss (None before it, or when that loss is not positive)"
+        first = self.history[0]['train/loss'] if self.history else None
+        if first is None or first <= 0 or self.cfg.max_loss_factor is None: return None
+        return self.cfg.max_loss_factor * first
 
     @torch.inference_mode()
     def evaluate(self, split=None)->tuple[float, float]:
@@ -378,6 +394,7 @@ class Trainer:
                 self.train_epoch()
                 self.check_diverged()
                 train_loss, train_acc = self.train_loss.compute().item(), self.train_acc.compute().item()
+                self.check_diverged(loss=train_loss)
                 epoch_time = time.time() - t0
                 eval_loss, eval_acc = self.evaluate()
                 ev = self.data.eval_name
@@ -388,9 +405,9 @@ class Trainer:
                 self.callback('after_epoch')
                 if self.stop: break
             self.status = 'finished'
-        except (CancelFit, KeyboardInterrupt) as e:
+        except (CancelFit, KeyboardInterrupt, Terminated) as e:
             self.status = 'stopped'
-            if isinstance(e, KeyboardInterrupt): raise
+            if not isinstance(e, CancelFit): raise
         except BaseException as e:
             self.status, self.error = 'failed', f"{type(e).__name__}: {e}"; raise
         finally:
@@ -478,15 +495,31 @@ class UnsafeFileError(ValueError):
 def write_json_atomic(path:Path|str, obj):
     "Write `obj` as JSON to `path` through a temporary file and a rename (never a half-written file)"
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(obj, indent=2, default=str))
-    os.replace(tmp, path)
+    _write_atomic(path, lambda tmp: tmp.write_text(json.dumps(obj, indent=2, default=str)))
 
 def save_atomic(obj, path:Path|str):
     "`torch.save` through a temporary file and a rename"
-    path = Path(path)
+    def write(tmp):
+        with open(tmp, 'wb') as f:       # closed here even when the write fails, so that its space is freed
+            try: torch.save(obj, f)
+            except RuntimeError as e:    # torch's zip writer reports a failed write (a full disk) as a RuntimeError
+                if isinstance(e.__context__, OSError): raise e.__context__ from None
+                raise OSError(errno.EIO, f"writing the checkpoint failed ({e})", str(path)) from None
+    _write_atomic(Path(path), write)
+
+
+def _write_atomic(path:Path, write):
+    "`write(tmp)` then rename tmp to `path`; a failed write (disk full, a signal) leaves no temporary file behind"
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    torch.save(obj, tmp); os.replace(tmp, path)
+    try: write(tmp); os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True); raise
+
+def remove_stale_temp_files(folder:Path|str)->list[Path]:
+    "Delete the temporary files that killed writers left in a run directory (call it holding the run's lock)"
+    stale = [p for d in (Path(folder), Path(folder) / 'checkpoints') if d.is_dir() for p in d.glob('.*.tmp')]
+    for p in stale: p.unlink(missing_ok=True)
+    return stale
 
 def read_jsonl(path:Path|str)->list[dict]:
     "The records of a `.jsonl` file; a last line cut by a crash is dropped (missing file: no records)"
@@ -517,8 +550,9 @@ def environment_info(device)->dict:
             'gpu': torch.cuda.get_device_name(device) if torch.device(device).type == 'cuda' else None}
 
 def holds_run(path:Path|str)->bool:
-    "Does directory `path` already hold a run?"
-    return (Path(path) / 'summary.json').exists() or (Path(path) / 'config.json').exists()
+    "Does directory `path` already hold a run? (an empty summary.json without config.json is a claim cut short: free)"
+    s, c = Path(path) / 'summary.json', Path(path) / 'config.json'
+    return c.exists() or (s.exists() and s.stat().st_size > 0)
 
 def check_run_dir(out:Path|str):
     "Raise `ConfigError` early when `out` already holds a run or cannot be written"
@@ -540,15 +574,19 @@ def lock_run_dir(out:Path|str)->int|None:
         raise ConfigError(f"{out} is in use: another process is training there; wait for it (or stop it) first") from None
     return fd
 
-def claim_run_dir(out:Path|str)->Path:
-    "Create `out` and claim it by creating its `summary.json` exclusively (another run there -> `ConfigError`)"
+def claim_run_dir(out:Path|str, config:dict|None=None)->Path:
+    "Create `out` and claim it by creating its complete `config.json` in one step (another run there -> `ConfigError`)"
     out = Path(out)
+    taken = ConfigError(f"{out} already holds a run; continue it with --resume {out}, or choose another --out")
+    if holds_run(out): raise taken
+    tmp = out / f'.config.json.{os.getpid()}.tmp'
     try:
         out.mkdir(parents=True, exist_ok=True)
-        os.close(os.open(out / 'summary.json', os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-    except FileExistsError:
-        raise ConfigError(f"{out} already holds a run; continue it with --resume {out}, or choose another --out") from None
+        tmp.write_text(json.dumps(config or {}, indent=2, default=str))
+        os.link(tmp, out / 'config.json')      # atomic and exclusive: the file appears whole, or not at all
+    except FileExistsError: raise taken from None
     except OSError as e: raise ConfigError(f"cannot write the run directory {out}: {e.strerror}") from None
+    finally: tmp.unlink(missing_ok=True)
     return out
 
 class RunDirectory(Callback):
@@ -561,8 +599,14 @@ class RunDirectory(Callback):
         return {**asdict(t.cfg), 'seed': t.seed, 'parameters': sum(p.numel() for p in t.model.parameters()),
                 'rule': t.rule.config(), 'data': data, 'environment': environment_info(t.device)}
 
+    def claim(self, t)->int|None:
+        "Claim the directory (a new run: its config.json, created whole and exclusively), then lock it; return the lock"
+        if not self.resume: claim_run_dir(self.out, self._config(t))
+        fd = lock_run_dir(self.out)
+        remove_stale_temp_files(self.out)          # ours now: what is left there was left by a killed writer
+        return fd
+
     def before_fit(self, t):
-        if not self.resume: write_json_atomic(self.out / 'config.json', self._config(t))
         # keep exactly what the state covers (all of it for a new run: nothing): a resumed run continues its files
         (self.out / 'metrics.jsonl').write_text(''.join(json.dumps(r) + '\n' for r in t.history))
         for name in ('steps.jsonl', 'alignment.jsonl'):
@@ -639,6 +683,15 @@ def resume_config(run_dir:Path|str, **overrides)->tuple[TrainConfig, dict|None]:
         raise ConfigError(f"{ckpt} belongs to another run (seed {state['seed']}, config.json says {cfg.seed})")
     return cfg.validate(), state
 
+@contextmanager
+def sigterm_stops_run():
+    "While this block runs in the main thread, SIGTERM raises `Terminated`"
+    if threading.current_thread() is not threading.main_thread(): yield; return
+    def stop(signum, frame): raise Terminated("stopped by SIGTERM")
+    old = signal.signal(signal.SIGTERM, stop)
+    try: yield
+    finally: signal.signal(signal.SIGTERM, old)
+
 def train(config:TrainConfig|None=None, # what to run (fields may also be given as keyword arguments)
           callbacks=(), # extra callbacks (plots, widgets, ...)
           *, data=None, # a `DataBundle` to use instead of loading `config.dataset`
@@ -670,17 +723,14 @@ def train(config:TrainConfig|None=None, # what to run (fields may also be given 
     if cfg.align_every:
         from bnn_toolkit.alignment import AlignmentProbe   # here: alignment builds on this module
         cbs.append(AlignmentProbe(cfg.align_every))
-    lock = None
-    if cfg.out is not None:
-        if resume is None: claim_run_dir(cfg.out)   # last, so that a bad configuration writes nothing
-        lock = lock_run_dir(cfg.out)                # a run still alive there: --resume must not write beside it
-        cbs.append(RunDirectory(cfg.out, resume=resume is not None))
+    run_dir = RunDirectory(cfg.out, resume=resume is not None) if cfg.out is not None else None
+    from bnn_toolkit.tracking import wandb_callback   # here, not at import: tracking builds on this module
+    cbs += [cb for cb in (run_dir, wandb_callback(cfg)) if cb is not None]
+    trainer = Trainer(cfg, model, rule, data, opt, cbs, seed=seed, device=device)
+    if state is not None: trainer.load_state_dict(state)
+    # claimed last, so that a bad configuration writes nothing; locked, so that --resume never writes beside a live run
+    lock = run_dir.claim(trainer) if run_dir is not None else None
     try:
-        from bnn_toolkit.tracking import wandb_callback   # here, not at import: tracking builds on this module
-        wb = wandb_callback(cfg)
-        if wb is not None: cbs.append(wb)
-        trainer = Trainer(cfg, model, rule, data, opt, cbs, seed=seed, device=device)
-        if state is not None: trainer.load_state_dict(state)
-        return trainer.fit()
+        with sigterm_stops_run(): return trainer.fit()
     finally:
         if lock is not None: os.close(lock)

@@ -8,11 +8,11 @@ import importlib, inspect, math, pkgutil
 import torch, torch.nn as nn, torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['RULES', 'FEEDBACK_LAYER_TYPES', 'RESIDUAL_BLOCK_TYPES', 'FEEDBACK_INITS', 'LearningRule', 'register_rule',
-           'rule_names', 'rule_options', 'get_rule_class', 'make_rule', 'rule_options_from_config', 'feedback_layers',
-           'residual_blocks', 'cut_points', 'signal_width', 'init_feedback', 'broadcast_signal', 'centred_onehot',
-           'signal_shape', 'new_feedback', 'project_signal', 'InputHooks', 'OutputHooks', 'replace_input_grad',
-           'feedback_shapes', 'feedback_widths']
+__all__ = ['RULES', 'FEEDBACK_LAYER_TYPES', 'RESIDUAL_BLOCK_TYPES', 'FEEDBACK_INITS', 'CONV_TYPES', 'LearningRule',
+           'register_rule', 'rule_names', 'rule_options', 'get_rule_class', 'make_rule', 'rule_options_from_config',
+           'feedback_layers', 'residual_blocks', 'cut_points', 'signal_axis', 'signal_width', 'init_feedback',
+           'broadcast_signal', 'centred_onehot', 'signal_shape', 'new_feedback', 'project_signal', 'InputHooks',
+           'OutputHooks', 'replace_input_grad', 'feedback_shapes', 'feedback_widths']
 
 # %% ../../nbs/10_rules.ipynb #76a2d79f
 class LearningRule:
@@ -143,11 +143,28 @@ def cut_points(model:nn.Module)->dict[str, nn.Module]:
     return {n: m for n, m in model.named_modules() if n in fl or n in rb}
 
 # %% ../../nbs/10_rules.ipynb #5987fca2
-FEEDBACK_INITS = ('normal', 'kaiming_uniform', 'kaiming_normal', 'scaled')
+FEEDBACK_INITS = ('normal', 'kaiming_uniform', 'kaiming_normal', 'scaled', 'sparse', 'ternary')
+CONV_TYPES = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
 
-def signal_width(a:torch.Tensor)->int:
-    "The width a feedback matrix maps to for layer input `a`: last dim of a (B, N, D) token tensor, else dim 1"
-    return a.shape[-1] if a.dim() == 3 else a.shape[1]
+def signal_axis(dim:int, # number of dimensions of the layer input, batch included
+                layer:nn.Module|None=None, # the layer reading it; None: a 3-d input is a token tensor (the reference)
+               )->int:
+    "The axis a feedback matrix maps to: a convolution's channels (1), the last axis of a 3-d input read by anything else, else 1"
+    return dim - 1 if dim == 3 and not isinstance(layer, CONV_TYPES) else 1
+
+def signal_width(a:torch.Tensor, layer:nn.Module|None=None)->int:
+    "The width a feedback matrix maps to for the input `a` of `layer` (see `signal_axis`)"
+    return a.shape[signal_axis(a.dim(), layer)]
+
+def _sparse_ternary(rows:int, # the dimension the projection sums over (the classes)
+                    cols:int, # the units (features or channels)
+                    init:str, # 'sparse' or 'ternary'
+                   )->torch.Tensor:
+    "A (rows, cols) matrix of 0 and ±1: one non-zero per column, rows dealt evenly (`sparse`); ceil(rows/2) per column (`ternary`)"
+    if init == 'sparse': idx = (torch.randperm(cols) % rows)[None]        # every row feeds cols/rows columns, up to one
+    else: idx = torch.rand(rows, cols).argsort(0)[:(rows + 1) // 2]       # distinct random rows in each column
+    signs = torch.randint(0, 2, idx.shape).to(torch.get_default_dtype()) * 2 - 1
+    return torch.zeros(rows, cols).scatter_(0, idx, signs)
 
 def init_feedback(num_classes:int, width:int, init:str='normal', device=None, dtype=None)->torch.Tensor:
     "A fixed random feedback matrix of shape (num_classes, width)"
@@ -156,14 +173,18 @@ def init_feedback(num_classes:int, width:int, init:str='normal', device=None, dt
     B = torch.empty(num_classes, width, device=device, dtype=dtype)
     if init == 'normal': return nn.init.normal_(B)
     if init == 'scaled': return nn.init.normal_(B, std=num_classes ** -0.5)
+    if init in ('sparse', 'ternary'): return B.copy_(_sparse_ternary(num_classes, width, init))
     f = nn.init.kaiming_uniform_ if init == 'kaiming_uniform' else nn.init.kaiming_normal_
     return f(B, mode='fan_in', nonlinearity='linear')
 
-def broadcast_signal(delta:torch.Tensor, like:torch.Tensor)->torch.Tensor:
-    "Repeat a (B, w) projection over the spatial positions (B, w, H, W) or the tokens (B, N, w) of `like`"
-    if like.dim() == 2: return delta
-    if like.dim() == 3: return delta[:, None, :].expand_as(like)
-    return delta.reshape(*delta.shape, *([1] * (like.dim() - 2))).expand_as(like)
+def broadcast_signal(delta:torch.Tensor, # (B, w)
+                     like:torch.Tensor, # the layer input: (B, w), (B, w, H, W), (B, w, L) or tokens (B, N, w)
+                     layer:nn.Module|None=None, # the layer reading `like` (see `signal_axis`)
+                    )->torch.Tensor:
+    "Repeat a (B, w) projection over every axis of `like` but the batch and the signal axis (positions, tokens)"
+    shape = [len(delta)] + [1] * (like.dim() - 1)
+    shape[signal_axis(like.dim(), layer)] = delta.shape[1]
+    return delta.reshape(shape).expand_as(like)
 
 def centred_onehot(y:torch.Tensor, # class indices (B,)
                    num_classes:int, # C
@@ -180,11 +201,17 @@ def signal_shape(model:nn.Module, # the network a rule trains
     return tuple(getattr(model, 'output_shape', None) or (num_classes,))
 
 def new_feedback(signal:tuple, # one sample's signal shape: (C,) or an image (Ce, He, We)
-                 like:tuple, # one sample's layer-input shape: (w,), (N, D) tokens, or (C, H, W)
+                 like:tuple, # one sample's layer-input shape: (w,), (N, D) tokens, (c, L) or (c, H, W)
                  init:str='normal', # one of `FEEDBACK_INITS`
-                 device=None, dtype=None)->torch.Tensor:
+                 device=None, dtype=None,
+                 layer:nn.Module|None=None, # the layer reading the input (see `signal_axis`)
+                 full:bool=False, # one column per input value, (C, prod(like)): a full projection (vector signals only)
+                )->torch.Tensor:
     "A fixed random feedback tensor: a (C, w) matrix for a vector signal, a (C, Ce, kh, kw) kernel for an image signal"
-    if len(signal) == 1: return init_feedback(signal[0], like[-1] if len(like) == 2 else like[0], init, device, dtype)
+    if len(signal) == 1:
+        width = math.prod(like) if full else like[signal_axis(len(like) + 1, layer) - 1]
+        return init_feedback(signal[0], width, init, device, dtype)
+    if full: raise ValueError(f"a full projection needs a class signal (C,), not an image signal {signal}")
     if len(signal) != 3 or len(like) != 3:
         raise ValueError(f"an image-shaped signal {signal} reaches convolution inputs (C, H, W) only, not {like}")
     if init not in FEEDBACK_INITS:
@@ -193,15 +220,20 @@ def new_feedback(signal:tuple, # one sample's signal shape: (C,) or an image (Ce
     K = torch.empty(c, ce, math.ceil(he / h), math.ceil(we / w), device=device, dtype=dtype)
     if init == 'normal': return nn.init.normal_(K)
     if init == 'scaled': return nn.init.normal_(K, std=K[0].numel() ** -0.5)
+    if init in ('sparse', 'ternary'): return K.copy_(_sparse_ternary(K[0].numel(), c, init).T.reshape(K.shape))
     f = nn.init.kaiming_uniform_ if init == 'kaiming_uniform' else nn.init.kaiming_normal_
     return f(K, mode='fan_in', nonlinearity='linear')
 
 def project_signal(s:torch.Tensor, # the signal: (B, C) or an image (B, Ce, He, We)
                    B:torch.Tensor, # its feedback (`new_feedback`)
                    like:torch.Tensor, # the layer input the projection stands for
+                   layer:nn.Module|None=None, # the layer reading `like` (see `signal_axis`)
                   )->torch.Tensor: # shape and dtype of `like`
-    "`s @ B` repeated over positions or tokens, or the strided convolution of an image signal down to `like`'s resolution"
-    if B.dim() == 2: return broadcast_signal(s.to(B.dtype) @ B, like).to(like.dtype)
+    "`s @ B` reshaped to `like` (full projection) or repeated over its positions or tokens; an image signal convolved down to `like`"
+    if B.dim() == 2:
+        delta = s.to(B.dtype) @ B
+        if like.dim() > 2 and B.shape[1] == like[0].numel(): return delta.view_as(like).to(like.dtype)   # full
+        return broadcast_signal(delta, like, layer).to(like.dtype)
     (kh, kw), (h, w) = B.shape[-2:], like.shape[-2:]
     ph, pw = h * kh - s.shape[-2], w * kw - s.shape[-1]
     s = F.pad(s.to(B.dtype), (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2))
@@ -271,5 +303,5 @@ def feedback_shapes(model:nn.Module, # the network
     return {n: widths[n] for n in modules if n in widths}    # module order
 
 def feedback_widths(model:nn.Module, modules:dict, in_shape:tuple|None=None)->dict[str, int]:
-    "Signal width of the input of each of `modules` whose input requires grad (see `feedback_shapes`)"
-    return {n: s[-1] if len(s) == 2 else s[0] for n, s in feedback_shapes(model, modules, in_shape).items()}
+    "Signal width of the input of each of `modules` whose input requires grad (see `feedback_shapes`, `signal_axis`)"
+    return {n: s[signal_axis(len(s) + 1, modules[n]) - 1] for n, s in feedback_shapes(model, modules, in_shape).items()}

@@ -5,14 +5,17 @@
 # %% ../../nbs/12_dfa.ipynb #ff3c3d92
 from __future__ import annotations
 import torch, torch.nn as nn
+from fastcore.basics import patch
 from .core import (LearningRule, register_rule, feedback_layers, FEEDBACK_INITS, InputHooks,
-                                    replace_input_grad, feedback_shapes, signal_shape, new_feedback, project_signal)
+                                    replace_input_grad, feedback_shapes, signal_shape, new_feedback, project_signal,
+                                    CONV_TYPES)
 
 # %% auto #0
-__all__ = ['DFA_IMPLS', 'DFA']
+__all__ = ['DFA_IMPLS', 'DFA_CONV_FEEDBACKS', 'DFA', 'SignDFA']
 
 # %% ../../nbs/12_dfa.ipynb #a6e18d3b
 DFA_IMPLS = ('local', 'autograd')
+DFA_CONV_FEEDBACKS = ('channel', 'full')
 
 @register_rule('dfa')
 class DFA(LearningRule):
@@ -25,14 +28,19 @@ class DFA(LearningRule):
                  loss_fn=None, # loss(logits, y); cross-entropy (batch mean) by default
                  init:str='normal', # feedback initialisation, one of `FEEDBACK_INITS` (CLI `--bw-init`)
                  impl:str='local', # 'local': no backward matrix products through the weights (about 2F); 'autograd': the reference's full backward pass
+                 conv_feedback:str='channel', # convolution inputs: 'channel', (C, channels) repeated over positions; 'full', (C, channels*H*W)
                 ):
         super().__init__(model, num_classes, loss_fn)
         if init not in FEEDBACK_INITS:
             raise ValueError(f"unknown DFA feedback initialisation {init!r}; valid: {', '.join(FEEDBACK_INITS)}")
         if impl not in DFA_IMPLS: raise ValueError(f"unknown DFA implementation {impl!r}; valid: {', '.join(DFA_IMPLS)}")
-        self.init, self.impl, self.layers = init, impl, feedback_layers(model)
-        self._error = None      # the output error of the step in progress, read by the backward replacements (autograd)
-        self._roots = []        # (layer input, its version, feedback) of the step in progress (local)
+        if conv_feedback not in DFA_CONV_FEEDBACKS:
+            raise ValueError(f"unknown DFA conv_feedback {conv_feedback!r}; valid: {', '.join(DFA_CONV_FEEDBACKS)}")
+        if conv_feedback == 'full' and len(signal_shape(model, num_classes)) > 1:
+            raise ValueError("conv_feedback='full' needs a class error; an autoencoder's image error uses the strided kernels")
+        self.init, self.impl, self.conv_feedback, self.layers = init, impl, conv_feedback, feedback_layers(model)
+        self._error = None      # the signal of the step in progress, read by the backward replacements (autograd)
+        self._roots = []        # (layer input, its version, feedback, layer) of the step in progress (local)
         self._ready = False     # feedback made (at construction when the model has `in_shape`, else on the first batch)
         self.hooks = InputHooks(self.layers, self._inject)
         if getattr(model, 'in_shape', None) is not None: self._make_feedback(model.in_shape)
@@ -43,7 +51,9 @@ class DFA(LearningRule):
         signal = signal_shape(self.model, self.num_classes)       # (C,), or an autoencoder's output image
         for name, shape in feedback_shapes(self.model, self.layers, in_shape).items():
             if name not in self._feedback:
-                self._feedback[name] = new_feedback(signal, shape, self.init).to(p.device, p.dtype)
+                layer = self.layers[name]
+                full = self.conv_feedback == 'full' and isinstance(layer, CONV_TYPES)
+                self._feedback[name] = new_feedback(signal, shape, self.init, layer=layer, full=full).to(p.device, p.dtype)
         self._ready = True
 
     def _inject(self, name, module, a):
@@ -51,50 +61,86 @@ class DFA(LearningRule):
         B = self._feedback.get(name)
         if B is None or not a.requires_grad: return None
         if self.impl == 'local':          # keep `a` as a backward root; the layer reads a detached copy
-            self._roots.append((a, a._version, B))
+            self._roots.append((a, a._version, B, module))
             return a.detach()
-        return replace_input_grad(a, lambda g: self.project(B, g))
+        return replace_input_grad(a, lambda g: self.project(B, g, layer=module))
 
-    def project(self, B:torch.Tensor, # feedback matrix (num_classes, width), or kernel for an image-shaped error
-                like:torch.Tensor, # the layer input (or its gradient): shape and dtype of the result
-                e:torch.Tensor|None=None, # the output error (default: the one of the step in progress)
-               )->torch.Tensor:
-        "The output error projected by `B`, repeated over the positions or tokens of `like` (see `project_signal`)"
-        return project_signal(self._error if e is None else e, B, like)
+# %% ../../nbs/12_dfa.ipynb #378760f0
+@patch
+def project(self:DFA, B:torch.Tensor, # feedback matrix (num_classes, width), or kernel for an image-shaped error
+            like:torch.Tensor, # the layer input (or its gradient): shape and dtype of the result
+            e:torch.Tensor|None=None, # the signal to project (default: the one of the step in progress)
+            layer:nn.Module|None=None, # the layer reading `like` (a Conv1d takes the signal on its channels)
+           )->torch.Tensor:
+    "The signal projected by `B`, repeated over the positions or tokens of `like` (see `project_signal`)"
+    return project_signal(self._error if e is None else e, B, like, layer)
 
-    def output_error(self, logits:torch.Tensor, y:torch.Tensor)->tuple[torch.Tensor, torch.Tensor]:
-        "The loss and e = dloss/dlogits, computed on a detached copy of `logits` (no second forward pass)"
-        z = logits.detach().requires_grad_()
-        loss = self.loss_fn(z, y)
-        e, = torch.autograd.grad(loss, z)
-        return loss.detach(), e
+@patch
+def output_error(self:DFA, logits:torch.Tensor, y:torch.Tensor)->tuple[torch.Tensor, torch.Tensor]:
+    "The loss and e = dloss/dlogits, computed on a detached copy of `logits` (no second forward pass)"
+    z = logits.detach().requires_grad_()
+    loss = self.loss_fn(z, y)
+    e, = torch.autograd.grad(loss, z)
+    return loss.detach(), e
 
-    def _local_backward(self, logits:torch.Tensor, e:torch.Tensor)->bool:
-        "One backward pass from the logits and every stored layer input; False if an input was modified in place"
-        roots, self._roots = self._roots, []
-        if any(a._version != v for a, v, _ in roots): return False
-        pairs = [(logits, e)] * logits.requires_grad + [(a, self.project(B, a, e)) for a, _, B in roots]
-        if pairs: torch.autograd.backward(*zip(*pairs))
-        return True
+@patch
+def feedback_signal(self:DFA, e:torch.Tensor)->torch.Tensor:
+    "What the feedback matrices project to the hidden layers: the output error itself (subclasses change it)"
+    return e
 
-    def compute_grads(self, x, y):
-        if not self._ready: self._make_feedback(tuple(x.shape[1:]))
-        self.model.train()
-        self.zero_grad()
-        self._roots = []
-        with self.hooks: logits = self.model(x)
-        loss, e = self.output_error(logits, y)
-        if self.impl == 'local':
-            if not self._local_backward(logits, e):
-                raise RuntimeError("DFA: the model modifies a layer's input in place after the layer read it; "
-                                   "DFA cannot train it: make that operation out of place")
-            return loss, logits.detach()
-        self._error = e
-        try: logits.backward(e)
-        finally: self._error = None
+# %% ../../nbs/12_dfa.ipynb #c9874a4c
+@patch
+def _local_backward(self:DFA, logits:torch.Tensor, e:torch.Tensor, s:torch.Tensor)->bool:
+    "One backward pass from the logits (with `e`) and every stored layer input (with `s` projected); False if an input was modified in place"
+    roots, self._roots = self._roots, []
+    if any(a._version != v for a, v, _, _ in roots): return False
+    pairs = [(logits, e)] * logits.requires_grad + [(a, self.project(B, a, s, layer)) for a, _, B, layer in roots]
+    if pairs: torch.autograd.backward(*zip(*pairs))
+    return True
+
+@patch
+def compute_grads(self:DFA, x, y):
+    if not self._ready: self._make_feedback(tuple(x.shape[1:]))
+    self.model.train()
+    self.zero_grad()
+    self._roots = []
+    with self.hooks: logits = self.model(x)
+    loss, e = self.output_error(logits, y)
+    s = self.feedback_signal(e)              # the output layer learns from e, the hidden layers from s
+    if self.impl == 'local':
+        if not self._local_backward(logits, e, s):
+            raise RuntimeError("DFA: the model modifies a layer's input in place after the layer read it; "
+                               "DFA cannot train it: make that operation out of place")
         return loss, logits.detach()
+    self._error = s
+    try: logits.backward(e)
+    finally: self._error = None
+    return loss, logits.detach()
+
+@patch
+def config(self:DFA)->dict:
+    c = {'method': self.name, 'DFA backward init': self.init}
+    if self.impl != 'local': c['DFA implementation'] = self.impl   # only where it differs from the default
+    if self.conv_feedback != 'channel': c['DFA conv feedback'] = self.conv_feedback
+    return c
+
+# %% ../../nbs/12_dfa.ipynb #4d0b4f49
+@register_rule('sdfa')
+class SignDFA(DFA):
+    "DFA driven by the sign of the output error: hidden layers get sign(e)/B projected, the output layer its true gradient"
+    def __init__(self, model:nn.Module, num_classes:int, loss_fn=None, init:str='normal', impl:str='local',
+                 conv_feedback:str='channel',
+                 centred:bool=False, # subtract each sample's mean over classes from sign(e): no push common to all samples
+                ):
+        if not isinstance(centred, bool): raise ValueError(f"centred must be True or False, got {centred!r}")
+        super().__init__(model, num_classes, loss_fn, init, impl, conv_feedback)
+        self.centred = centred
+
+    def feedback_signal(self, e:torch.Tensor)->torch.Tensor:
+        "sign(e) (centred over the classes if asked) divided by the batch size: hidden updates are batch means"
+        s = torch.sign(e)
+        if self.centred: s = s - s.flatten(1).mean(1).view(-1, *[1] * (s.dim() - 1))
+        return s / len(e)
 
     def config(self)->dict:
-        c = {'method': self.name, 'DFA backward init': self.init}
-        if self.impl != 'local': c['DFA implementation'] = self.impl   # only where it differs from the default
-        return c
+        return super().config() | ({'sign-DFA centred': True} if self.centred else {})

@@ -10,16 +10,19 @@ from .core import LearningRule, register_rule, InputHooks, replace_input_grad, f
 from .core import FEEDBACK_INITS, centred_onehot, signal_shape, new_feedback, project_signal
 
 # %% auto #0
-__all__ = ['drtp_target', 'project_target', 'DRTP']
+__all__ = ['DRTP_TARGETS', 'drtp_target', 'project_target', 'DRTP']
 
 # %% ../../nbs/13_drtp.ipynb #b0901d5b
 def drtp_target(y:torch.Tensor, # class indices, shape (B,); or target images in [0, 1] (reconstruction)
                 num_classes:int, # C
                 dtype:torch.dtype|None=None, # dtype of the result (default: torch's default float dtype)
                 batch_mean:bool=False, # divide by the batch size
+                centred:bool=True, # subtract 1/C from the one-hot (1/2 from an image); False: the uncentred target
                )->torch.Tensor: # (B, C), or the images' shape
     "DRTP's target signal: the centred one-hot $\\mathrm{onehot}(y) - 1/C$, or a target image centred, $y - 1/2$"
-    s = (y.to(dtype or torch.get_default_dtype()) - 0.5) if y.is_floating_point() else centred_onehot(y, num_classes, dtype)
+    dtype = dtype or torch.get_default_dtype()
+    if y.is_floating_point(): s = y.to(dtype) - 0.5 if centred else y.to(dtype)
+    else: s = centred_onehot(y, num_classes, dtype) if centred else F.one_hot(y, num_classes).to(dtype)
     return s / len(y) if batch_mean else s
 
 def project_target(s:torch.Tensor, # the target signal (B, C)
@@ -33,6 +36,8 @@ def project_target(s:torch.Tensor, # the target signal (B, C)
 def _check_flag(name:str, value):
     if not isinstance(value, bool): raise ValueError(f"{name} must be True or False, got {value!r}")
 
+DRTP_TARGETS = ('centred', 'onehot')
+
 @register_rule('drtp')
 class DRTP(LearningRule):
     "Direct Random Target Projection: each layer learns from a fixed random projection of the target at the next cut"
@@ -45,12 +50,14 @@ class DRTP(LearningRule):
                  init:str='normal', # feedback initialisation (`--bw-init`), one of `FEEDBACK_INITS`
                  slow:bool=False, # one full backward pass with replaced input gradients (`--slow-drtp`) instead of local segments
                  batch_mean:bool=False, # divide the target by the batch size (the reference does not)
+                 target:str='centred', # 'centred': onehot(y) - 1/C (the reference); 'onehot': the paper's uncentred onehot(y)
                 ):
         super().__init__(model, num_classes, loss_fn)
         if init not in FEEDBACK_INITS:
             raise ValueError(f"unknown feedback initialisation {init!r}; valid: {', '.join(FEEDBACK_INITS)}")
         _check_flag('slow', slow); _check_flag('batch_mean', batch_mean)
-        self.init, self.slow, self.batch_mean = init, slow, batch_mean
+        if target not in DRTP_TARGETS: raise ValueError(f"unknown DRTP target {target!r}; valid: {', '.join(DRTP_TARGETS)}")
+        self.init, self.slow, self.batch_mean, self.target = init, slow, batch_mean, target
         hooked = feedback_layers(model) if slow else cut_points(model)
         if not hooked: raise ValueError("DRTP needs a model with Linear, Conv1d or Conv2d layers")
         self._s = None                                   # the target during the rule's forward pass; None: a probe pass
@@ -85,7 +92,7 @@ class DRTP(LearningRule):
 
     def forward(self, x:torch.Tensor, y:torch.Tensor)->torch.Tensor:
         "The model's forward pass with DRTP's hooks; efficient: hidden `.grad` filled, logits' graph only back to the output layer's input"
-        self._s = drtp_target(y, self.num_classes, self._param().dtype, self.batch_mean)
+        self._s = drtp_target(y, self.num_classes, self._param().dtype, self.batch_mean, self.target == 'centred')
         try:
             with self.hooks: return self.model(x)
         finally: self._s = None
@@ -101,6 +108,7 @@ class DRTP(LearningRule):
     def config(self)->dict:
         c = {'method': self.name, 'DRTP version': 'slow' if self.slow else 'efficient', 'DRTP backward init': self.init}
         if self.batch_mean: c['DRTP target divided by batch size'] = True
+        if self.target != 'centred': c['DRTP target'] = self.target
         return c
 
     def load_state_dict(self, state:dict):

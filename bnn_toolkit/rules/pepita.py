@@ -4,16 +4,19 @@
 
 # %% ../../nbs/15_pepita.ipynb #08d79b24
 from __future__ import annotations
-import math
+import math, warnings
+from contextlib import contextmanager
 from typing import NamedTuple
-import torch, torch.nn as nn
+import torch, torch.nn as nn, torch.nn.functional as F
+from fastcore.basics import patch
 from torch.nn.utils import parametrize
 from torch.nn.grad import conv1d_weight, conv2d_weight, conv3d_weight
 from ..binarize import ACTIVATION_TYPES, latent_weight, weight_layers
 from .core import LearningRule, register_rule, InputHooks, OutputHooks
 
 # %% auto #0
-__all__ = ['PEPITA_ACTIVATIONS', 'POSITION_SCALINGS', 'UPDATE_INPUTS', 'Block', 'find_blocks', 'pepita_update', 'Pepita']
+__all__ = ['PEPITA_ACTIVATIONS', 'NORM_TYPES', 'POSITION_SCALINGS', 'UPDATE_INPUTS', 'PEPITA_MODES', 'Block', 'find_blocks',
+           'find_norm_blocks', 'norm_update', 'pepita_update', 'Pepita']
 
 # %% ../../nbs/15_pepita.ipynb #7ef1593c
 PEPITA_ACTIVATIONS = (*ACTIVATION_TYPES, nn.Sigmoid, nn.Softmax, nn.LogSoftmax, nn.Softmin, nn.SELU, nn.Mish,
@@ -39,6 +42,23 @@ def _named_activations(model:nn.Module, types:tuple)->dict[str, nn.Module]:
             if isinstance(m, types) and 'parametrizations' not in n.split('.')}
 
 @torch.no_grad()
+def _events(model:nn.Module, example:torch.Tensor, modules:dict)->list[tuple]:
+    "(name, call, output shape) of every call of `modules` in one eval-mode forward pass of `example`, in order"
+    events, calls = [], {}
+    def record(name):
+        def hook(module, args, out):
+            c = calls[name] = calls.get(name, -1) + 1
+            events.append((name, c, tuple(_first(out).shape)))
+        return hook
+    handles = [m.register_forward_hook(record(n)) for n, m in modules.items()]
+    was_training = model.training
+    try:
+        model.eval(); model(example)
+    finally:
+        for h in handles: h.remove()
+        model.train(was_training)
+    return events
+
 def find_blocks(model:nn.Module, # the network
                 example:torch.Tensor, # an input batch (a probe forward pass runs on it in eval mode)
                 output_layer:str, # name of the output layer (trained by its exact gradient, so it opens no block)
@@ -47,21 +67,8 @@ def find_blocks(model:nn.Module, # the network
     "PEPITA's blocks of `model`, in execution order"
     layers = dict(weight_layers(model))
     acts = {n: m for n, m in _named_activations(model, activations).items() if n not in layers}
-    events, calls = [], {}
-    def record(name):
-        def hook(module, args, out):
-            c = calls[name] = calls.get(name, -1) + 1
-            events.append((name, c, tuple(_first(out).shape)))
-        return hook
-    handles = [m.register_forward_hook(record(n)) for n, m in {**layers, **acts}.items()]
-    was_training = model.training
-    try:
-        model.eval(); model(example)
-    finally:
-        for h in handles: h.remove()
-        model.train(was_training)
     blocks, open_ = [], None       # open_: (layer name, call, output shape) of the block waiting for its activation
-    for name, call, shape in events:
+    for name, call, shape in _events(model, example, {**layers, **acts}):
         if name in layers:
             if open_: blocks.append(Block(open_[0], open_[0], open_[1], open_[1]))
             open_ = None if name == output_layer else (name, call, shape)
@@ -71,6 +78,47 @@ def find_blocks(model:nn.Module, # the network
             open_ = None
     if open_: blocks.append(Block(open_[0], open_[0], open_[1], open_[1]))
     return blocks
+
+# %% ../../nbs/15_pepita.ipynb #05746cd7
+NORM_TYPES = (nn.modules.batchnorm._BatchNorm, nn.LayerNorm)
+
+def _affine_norms(model:nn.Module)->dict[str, nn.Module]:
+    return {n: m for n, m in model.named_modules() if isinstance(m, NORM_TYPES) and getattr(m, 'weight', None) is not None}
+
+def find_norm_blocks(model:nn.Module, example:torch.Tensor, output_layer:str,
+                     activations:tuple=PEPITA_ACTIVATIONS)->list[Block]:
+    "Where paper mode measures the difference for each affine norm layer: its block's closing activation, else its own output"
+    layers, norms = dict(weight_layers(model)), _affine_norms(model)
+    acts = {n: m for n, m in _named_activations(model, activations).items() if n not in layers}
+    blocks, open_, inside = [], None, []     # inside: (norm, call) run in the open block with its shape
+    def own_output():
+        blocks.extend(Block(n, n, c, c) for n, c in inside); inside.clear()
+    for name, call, shape in _events(model, example, {**layers, **acts, **norms}):
+        if name in norms:
+            if open_ and shape == open_[2]: inside.append((name, call))
+            else: blocks.append(Block(name, name, call, call))
+        elif name in layers: own_output(); open_ = None if name == output_layer else (name, call, shape)
+        elif open_:
+            if shape == open_[2]: blocks.extend(Block(n, name, c, call) for n, c in inside); inside.clear()
+            else: own_output()
+            open_ = None
+    own_output()
+    return blocks
+
+def norm_update(norm:nn.Module, # an affine BatchNorm or LayerNorm
+                a:torch.Tensor, # its input (the half the weight layers use)
+                err:torch.Tensor, # clean minus modulated difference, shaped like the norm's output
+                position_scaling:str='reference', # 'mean': divided by the positions (tokens); else summed
+               )->tuple[torch.Tensor, torch.Tensor|None]: # (gamma update, beta update or None)
+    "PEPITA's update of a norm layer's affine parameters: sum of err * normalised input, and of err"
+    if isinstance(norm, nn.LayerNorm):
+        n, dims = F.layer_norm(a, norm.normalized_shape, eps=norm.eps), tuple(range(a.dim() - len(norm.normalized_shape)))
+    else: n, dims = F.batch_norm(a, None, None, training=True, eps=norm.eps), (0, *range(2, a.dim()))
+    gw, gb = (err * n).sum(dims), err.sum(dims)
+    if position_scaling == 'mean':
+        positions = err[0].numel() // norm.weight.numel()
+        gw, gb = gw / positions, gb / positions
+    return gw, (gb if norm.bias is not None else None)
 
 # %% ../../nbs/15_pepita.ipynb #f72072ea
 POSITION_SCALINGS = ('reference', 'mean', 'sum')
@@ -106,21 +154,28 @@ def pepita_update(layer:nn.Module, # a Linear or Conv1d/2d/3d layer
 
 # %% ../../nbs/15_pepita.ipynb #1693c4f8
 UPDATE_INPUTS = ('clean', 'modulated')
+PEPITA_MODES = ('reference', 'paper')
+
+def _has_dropout(model:nn.Module)->bool:
+    return any(isinstance(m, nn.modules.dropout._DropoutNd) and m.p > 0 for m in model.modules())
 
 @register_rule('pepita')
 class Pepita(LearningRule):
-    "PEPITA: output layer by its exact gradient; hidden layers from clean-minus-modulated activities, input modulated by e F"
+    "PEPITA: hidden layers learn from clean-minus-modulated activities, the input modulated by e F"
     config_fields = {'pepita_gain': 'gain'}
 
     def __init__(self, model:nn.Module, num_classes:int, loss_fn=None,
-                 gain:float=1.0, # scale of the input projection F = gain * N(0, 1) / sqrt(d) (`--pepita-gain`)
-                 update_input:str='clean', # input half in the hidden updates: 'clean' (reference) or 'modulated' (paper)
+                 mode:str='reference', # 'reference': the reference code's step; 'paper': Dellaferrera & Kreiman's (below)
+                 gain:float=1.0, # scale of the input projection F (`--pepita-gain`); see `mode` for its distribution
+                 update_input:str|None=None, # input in the hidden updates: 'clean' or 'modulated'; None: the mode's
                  position_scaling:str='reference', # scaling of conv / token-Linear updates, one of POSITION_SCALINGS
                  activations:tuple=PEPITA_ACTIVATIONS, # module classes that close a block
                 ):
         super().__init__(model, num_classes, loss_fn)
+        if mode not in PEPITA_MODES: raise ValueError(f"unknown PEPITA mode {mode!r}; valid: {', '.join(PEPITA_MODES)}")
         if isinstance(gain, bool) or not isinstance(gain, (int, float)) or not math.isfinite(gain) or gain <= 0:
             raise ValueError(f"PEPITA's gain must be a positive number, got {gain!r}")
+        update_input = update_input or ('modulated' if mode == 'paper' else 'clean')
         if update_input not in UPDATE_INPUTS:
             raise ValueError(f"unknown update_input {update_input!r}; valid: {', '.join(UPDATE_INPUTS)}")
         if position_scaling not in POSITION_SCALINGS:
@@ -128,8 +183,8 @@ class Pepita(LearningRule):
         if not (isinstance(activations, tuple) and activations and all(isinstance(t, type) and issubclass(t, nn.Module)
                                                                        for t in activations)):
             raise ValueError("activations must be a non-empty tuple of nn.Module classes")
-        self.gain, self.update_input, self.position_scaling, self.activations = \
-            float(gain), update_input, position_scaling, activations
+        self.mode, self.gain, self.update_input, self.position_scaling, self.activations = \
+            mode, float(gain), update_input, position_scaling, activations
         names = [n for n, _ in weight_layers(model)]
         if not names: raise ValueError("PEPITA needs a model with at least one Linear or Conv layer")
         self.output_layer = getattr(model, 'output_layer', None) or names[-1]
@@ -137,94 +192,169 @@ class Pepita(LearningRule):
             raise ValueError(f"the output layer {self.output_layer!r} is not a weight layer of the model; "
                              f"weight layers: {', '.join(names)}")
         out = self._out = model.get_submodule(self.output_layer)
-        self._captured = {}
+        self._captured, self._warned = {}, False
         self._capture_in = InputHooks({self.output_layer: out}, lambda n, m, a: self._captured.__setitem__('in', a))
         self._capture_out = OutputHooks({self.output_layer: out}, lambda n, m, o: self._captured.__setitem__('out', o))
-        self.blocks, self._structure, self._hooks = [], None, []
+        self.blocks, self.norm_blocks, self._structure, self._hooks = [], [], None, []
         in_shape = getattr(model, 'in_shape', None)
         if in_shape is not None:
             self._make_feedback(math.prod(in_shape))
             p = next(model.parameters())
             self._find_blocks(torch.zeros(2, *in_shape, device=p.device, dtype=p.dtype))
 
-    def config(self)->dict:
-        "The reference's W&B keys; our options only where they differ from the reference's behaviour"
-        c = {'method': self.name, 'pepita-gain': self.gain}
-        if self.update_input != 'clean': c['pepita-update-input'] = self.update_input
-        if self.position_scaling != 'reference': c['pepita-position-scaling'] = self.position_scaling
-        return c
+# %% ../../nbs/15_pepita.ipynb #590176e1
+@patch
+def config(self:Pepita)->dict:
+    "The reference's W&B keys; our options only where they differ from the mode's behaviour"
+    c = {'method': self.name, 'pepita-gain': self.gain}
+    if self.mode != 'reference': c['pepita-mode'] = self.mode
+    if self.update_input != ('modulated' if self.mode == 'paper' else 'clean'): c['pepita-update-input'] = self.update_input
+    if self.position_scaling != 'reference': c['pepita-position-scaling'] = self.position_scaling
+    return c
 
-    def _make_feedback(self, d:int):
-        p = next(self.model.parameters())
-        proj = torch.randn(self.num_classes, d) * (self.gain / math.sqrt(d))    # on the CPU: same F on every device
-        self._feedback['input'] = proj.to(p.device, p.dtype)
+@patch
+def _make_feedback(self:Pepita, d:int):
+    p = next(self.model.parameters())     # drawn on the CPU: the same F on every device
+    if self.mode == 'paper': proj = (torch.rand(self.num_classes, d) * 2 - 1) * (0.05 * math.sqrt(6 / d) * self.gain)
+    else: proj = torch.randn(self.num_classes, d) * (self.gain / math.sqrt(d))
+    self._feedback['input'] = proj.to(p.device, p.dtype)
 
-    def _find_blocks(self, example:torch.Tensor):
-        for h in self._hooks: h.remove()
-        self.blocks = find_blocks(self.model, example, self.output_layer, self.activations)
-        mods = dict(self.model.named_modules())
-        self._layers = {b.layer: mods[b.layer] for b in self.blocks}
-        self._opens = {(b.layer, b.layer_call) for b in self.blocks}
-        self._closes = {(b.close, b.close_call): b for b in self.blocks}
-        self._hooks = [InputHooks(self._layers, self._store_input),
-                       OutputHooks({b.close: mods[b.close] for b in self.blocks}, self._close_block)]
-        self._structure = tuple(self.model.modules())
+@patch
+def _find_blocks(self:Pepita, example:torch.Tensor):
+    for h in self._hooks: h.remove()
+    args = (self.model, example, self.output_layer, self.activations)
+    self.blocks = find_blocks(*args)
+    self.norm_blocks = find_norm_blocks(*args) if self.mode == 'paper' else []
+    mods, every = dict(self.model.named_modules()), self.blocks + self.norm_blocks
+    self._layers = {b.layer: mods[b.layer] for b in every}
+    self._opens, self._closes = {(b.layer, b.layer_call) for b in every}, {}
+    for b in every: self._closes.setdefault((b.close, b.close_call), []).append(b)
+    self._hooks = [InputHooks(self._layers, self._store_input),
+                   OutputHooks({b.close: mods[b.close] for b in every}, self._close_block)]
+    self._structure = tuple(self.model.modules())
+    if self.mode == 'reference' and not self._warned and _has_dropout(self.model):
+        warnings.warn("PEPITA (mode='reference'): the model has dropout, and the clean and modulated halves draw "
+                      "independent masks, so their difference carries dropout noise; mode='paper' shares the masks")
+        self._warned = True
 
-    def modulation(self, e:torch.Tensor, # output error (B, C)
-                   x:torch.Tensor, # the input batch
-                  )->torch.Tensor: # e F, shaped like x
-        "The input modulation e F of the error `e` (x_err = x + modulation)"
-        proj = self._feedback['input']
-        if proj.shape[1] != x[0].numel():
-            raise ValueError(f"PEPITA's input projection maps to {proj.shape[1]} input values, but the inputs have shape "
-                             f"{tuple(x.shape[1:])} ({x[0].numel()} values): build the rule for this input shape")
-        p = next(self.model.parameters())          # the model's dtype, not autocast's: F stays in full precision
-        if proj.device != p.device or proj.dtype != p.dtype:    # the model moved after the rule was built
-            proj = self._feedback['input'] = proj.to(p.device, p.dtype)
-        return (e.to(proj.dtype) @ proj).view_as(x).to(x.dtype)
+# %% ../../nbs/15_pepita.ipynb #c69a0ff7
+@patch
+def modulation(self:Pepita, e:torch.Tensor, # output error (B, C)
+               x:torch.Tensor, # the input batch
+              )->torch.Tensor: # e F, shaped like x
+    "The input modulation e F of the error `e` (x_err = x + modulation)"
+    proj = self._feedback['input']
+    if proj.shape[1] != x[0].numel():
+        raise ValueError(f"PEPITA's input projection maps to {proj.shape[1]} input values, but the inputs have shape "
+                         f"{tuple(x.shape[1:])} ({x[0].numel()} values): build the rule for this input shape")
+    p = next(self.model.parameters())          # the model's dtype, not autocast's: F stays in full precision
+    if proj.device != p.device or proj.dtype != p.dtype:    # the model moved after the rule was built
+        proj = self._feedback['input'] = proj.to(p.device, p.dtype)
+    return (e.to(proj.dtype) @ proj).view_as(x).to(x.dtype)
 
-    # the modulated pass: weight layers store their input, closing modules compute their block's update
-    def _store_input(self, name, module, a):
-        c = self._calls_in[name] = self._calls_in.get(name, -1) + 1
-        if (name, c) in self._opens:
-            self._inputs[name, c] = a[self._half:] if self.update_input == 'modulated' else a[:self._half]
+# the passes: weight (and norm) layers store their input, closing modules compute their block's update
+@patch
+def _store_input(self:Pepita, name, module, a):
+    c = self._calls_in[name] = self._calls_in.get(name, -1) + 1
+    if (name, c) not in self._opens or self._phase is None: return
+    if self.mode == 'paper':       # two passes: keep the input of the pass `update_input` names
+        if self._phase == self.update_input: self._inputs[name, c] = a
+    else: self._inputs[name, c] = a[self._half:] if self.update_input == 'modulated' else a[:self._half]
 
-    def _close_block(self, name, module, out):
-        c = self._calls_out[name] = self._calls_out.get(name, -1) + 1
-        b = self._closes.get((name, c))
-        if b is None: return
-        a = self._inputs.pop((b.layer, b.layer_call))
-        gw, gb = pepita_update(self._layers[b.layer], a, out[:self._half] - out[self._half:], self.position_scaling)
+@patch
+def _close_block(self:Pepita, name, module, out):
+    c = self._calls_out[name] = self._calls_out.get(name, -1) + 1
+    blocks = self._closes.get((name, c))
+    if not blocks or self._phase is None: return
+    if self._phase == 'clean': self._clean_out[name, c] = out; return      # paper mode's first pass
+    err = self._clean_out.pop((name, c)) - out if self.mode == 'paper' else out[:self._half] - out[self._half:]
+    for b in blocks:
+        layer = self._layers[b.layer]
+        update = norm_update if isinstance(layer, NORM_TYPES) else pepita_update
+        gw, gb = update(layer, self._inputs.pop((b.layer, b.layer_call)), err, self.position_scaling)
         for key, g in (((b.layer, 'weight'), gw), ((b.layer, 'bias'), gb)):
             if g is not None: self._updates[key] = g + self._updates[key] if key in self._updates else g
         self._closed += 1
 
-    def compute_grads(self, x, y):
-        model = self.model
-        if 'input' not in self._feedback: self._make_feedback(x[0].numel())
-        if self._structure != tuple(model.modules()): self._find_blocks(torch.zeros_like(x[:2]))
-        self.zero_grad()
-        # 1. error pass, eval mode: only the output layer is recorded by autograd
-        model.eval()
-        self._captured.clear()
-        with torch.no_grad(), self._capture_in, self._capture_out: logits = model(x)
-        if logits is not self._captured.get('out'):
-            raise ValueError(f"PEPITA trains the output layer {self.output_layer!r} by its exact gradient, so the model's "
-                             "logits must be that layer's output: set `model.output_layer` to the layer producing them")
-        z = self._out(self._captured.pop('in'))
-        loss = self.loss_fn(z, y)
-        params = [p for p in self._out.parameters() if p.requires_grad]
-        e, *grads = torch.autograd.grad(loss, [z, *params])
-        for p, g in zip(params, grads): p.grad = g
-        # 2. modulated pass, train mode, clean and modulated halves in one batch; blocks compute their updates
-        self._half, self._inputs, self._updates, self._calls_in, self._calls_out, self._closed = len(x), {}, {}, {}, {}, 0
-        model.train()
-        with torch.no_grad(), self._hooks[0], self._hooks[1]: model(torch.cat([x, x + self.modulation(e, x)]))
-        if self._closed != len(self.blocks):
-            raise RuntimeError(f"only {self._closed} of PEPITA's {len(self.blocks)} blocks ran in the modulated pass: "
-                               "does the model's forward pass depend on the batch or the mode?")
-        for (name, kind), g in self._updates.items():
-            leaf = _leaf(self._layers[name], kind)
-            leaf.grad = g.to(leaf.dtype)                 # under autocast the update is computed in bf16/fp16
-        self._inputs = self._updates = None
-        return loss.detach(), z.detach()
+# %% ../../nbs/15_pepita.ipynb #3f1d1bd7
+@patch
+def _forward(self:Pepita, x:torch.Tensor, phase:str|None)->torch.Tensor:
+    "A forward pass under no_grad capturing the output layer's input; blocks idle (None), or in phase 'clean'/'modulated'"
+    self._phase, self._calls_in, self._calls_out = phase, {}, {}
+    self._captured.clear()
+    with torch.no_grad(), self._hooks[0], self._hooks[1], self._capture_in, self._capture_out: logits = self.model(x)
+    if logits is not self._captured.get('out'):
+        raise ValueError(f"PEPITA trains the output layer {self.output_layer!r} by its exact gradient, so the model's "
+                         "logits must be that layer's output: set `model.output_layer` to the layer producing them")
+    return logits
+
+@patch
+def _train_output_layer(self:Pepita, h:torch.Tensor, y:torch.Tensor)->tuple:
+    "The output layer's exact gradient (batch-mean loss) at its input `h`: fills its `.grad`, returns (loss, logits, dloss/dlogits)"
+    z = self._out(h)
+    loss = self.loss_fn(z, y)
+    params = [p for p in self._out.parameters() if p.requires_grad]
+    e, *grads = torch.autograd.grad(loss, [z, *params])
+    for p, g in zip(params, grads): p.grad = g
+    return loss.detach(), z.detach(), e
+
+@patch
+def _check_closed(self:Pepita):
+    n = len(self.blocks) + len(self.norm_blocks)
+    if self._closed != n:
+        raise RuntimeError(f"only {self._closed} of PEPITA's {n} blocks ran in the modulated pass: "
+                           "does the model's forward pass depend on the batch or the mode?")
+
+@patch
+def compute_grads(self:Pepita, x, y):
+    model = self.model
+    if 'input' not in self._feedback: self._make_feedback(x[0].numel())
+    if self._structure != tuple(model.modules()): self._find_blocks(torch.zeros_like(x[:2]))
+    self.zero_grad()
+    self._half, self._inputs, self._updates, self._clean_out, self._closed = len(x), {}, {}, {}, 0
+    try: loss, logits = (self._paper_step if self.mode == 'paper' else self._reference_step)(x, y)
+    finally: self._phase = None
+    for (name, kind), g in self._updates.items():
+        leaf = _leaf(self._layers[name], kind)
+        leaf.grad = g.to(leaf.dtype)                 # under autocast the update is computed in bf16/fp16
+    self._inputs = self._updates = self._clean_out = None
+    return loss, logits
+
+# %% ../../nbs/15_pepita.ipynb #5a8688f8
+@patch
+def _reference_step(self:Pepita, x, y):
+    "The reference: error pass in eval mode (exact output-layer gradient), then one train-mode pass of [x, x + eF]"
+    self.model.eval()
+    self._forward(x, None)
+    loss, z, e = self._train_output_layer(self._captured.pop('in'), y)
+    self.model.train()
+    self._forward(torch.cat([x, x + self.modulation(e, x)]), 'modulated')
+    self._check_closed()
+    return loss, z
+
+@contextmanager
+def _kept_running_stats(model:nn.Module):
+    "BatchNorm running statistics (and batch counts) restored on exit"
+    saved = [(m, {k: v.clone() for k, v in m.named_buffers(recurse=False)}) for m in model.modules()
+             if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    try: yield
+    finally:
+        for m, bufs in saved:
+            for k, v in bufs.items(): getattr(m, k).copy_(v)
+
+@patch
+def _paper_step(self:Pepita, x, y):
+    "The paper: clean and modulated passes alike (train mode, the same random draws), per-sample error, batch-mean updates"
+    self.model.train()
+    p, B = next(self.model.parameters()), len(x)
+    with torch.random.fork_rng(devices=[p.device] if p.device.type == 'cuda' else []):
+        logits = self._forward(x, 'clean')           # dropout masks drawn here, and the same ones again below
+    z = logits.detach().requires_grad_()
+    loss = self.loss_fn(z, y)
+    e = torch.autograd.grad(loss, z)[0] * B          # per sample: softmax(z) - onehot(y) for the batch-mean cross-entropy
+    with _kept_running_stats(self.model):            # BatchNorm's running statistics count the clean batch only
+        self._forward(x + self.modulation(e, x), 'modulated')
+    self._check_closed()
+    self._train_output_layer(self._captured.pop('in'), y)      # e_err^T h_err / B, at the modulated features
+    for k, g in self._updates.items(): self._updates[k] = g / B
+    return loss.detach(), logits.detach()

@@ -9,6 +9,7 @@ from dataclasses import fields
 from pathlib import Path
 from .training import TrainConfig, ConfigError, Terminated, TrainingDiverged, read_json, resume_config, train
 from .tracking import run_name, new_run_dir
+from .rules.core import rule_names
 
 # %% auto #0
 __all__ = ['DATASET_SWITCHES', 'make_parser', 'parse_flags', 'config_from_args', 'main']
@@ -70,8 +71,8 @@ def make_parser()->argparse.ArgumentParser:
     g.add_argument('--model-option', dest='model_options', action='append', type=_name_value, default=None,
                    metavar='NAME=VALUE', help='another option of the model builder (YAML value), e.g. channels=[8,16,32,64,64]')
     g = p.add_argument_group('learning rule')
-    g.add_argument('--method', default=d.method, help='learning rule: bp, dfa, drtp, hsic, pepita, ...')
-    g.add_argument('--bw-init', default=d.bw_init, help='feedback init (DFA/DRTP): normal, kaiming_uniform, kaiming_normal')
+    g.add_argument('--method', default=d.method, help=f"learning rule: {', '.join(rule_names())}")
+    g.add_argument('--bw-init', default=d.bw_init, help='feedback init (DFA/DRTP): normal, kaiming_uniform, kaiming_normal, scaled, sparse, ternary')
     g.add_argument('--slow-drtp', action='store_true', help='DRTP through a full backward pass')
     g.add_argument('--dfa-impl', default=d.dfa_impl, help='DFA: local (no backward products through weights) or autograd (hooks, as the reference)')
     g.add_argument('--hsic-gamma', type=float, default=d.hsic_gamma, help='HSIC gamma')
@@ -102,7 +103,7 @@ def make_parser()->argparse.ArgumentParser:
     g.add_argument('--amp', default=None, help='bf16: bfloat16 autocast (CUDA, or CPUs with bf16 kernels)')
     g.add_argument('--channels-last', action='store_true', help='NHWC layout for convolutional models (faster on CUDA)')
     g = p.add_argument_group('outputs')
-    g.add_argument('--out', default=None, help='run directory (default runs/<run name>-<time>)')
+    g.add_argument('--out', default=None, help='run directory (default runs/<run name>-<YYYYmmdd-HHMMSS>-<4 random hex digits>)')
     g.add_argument('--save', action='store_true', help='save the final model to OUT/model.pt')
     g.add_argument('--autosave', action='store_true', help='checkpoint to OUT/checkpoint.pt after every epoch')
     g.add_argument('--no-wandb', action='store_true', help='no W&B logging (same as WANDB=0)')

@@ -67,13 +67,22 @@ class WandbLogger(Callback):
         self.project = project or os.environ.get('WANDB_PROJECT', 'bnn_toolkit')
 
     def _safe(self, f):
-        "Call `f()` if W&B is running; on any W&B error warn once and stop logging"
-        if self.run is None: return
+        "Call `f()` while W&B logs; on any W&B error warn once and stop logging (the run is still finished at the end)"
+        if self.run is None or not self.logging: return
         try: f()
         except Exception as e:
-            warnings.warn(f"W&B logging stopped: {e}"); self.run = None
+            warnings.warn(f"W&B logging stopped: {e}"); self.logging = False
+
+    def _init(self, wandb, **kw):
+        "wandb.init; online, wait at most 20 s for an answer, then log offline instead (`wandb sync` uploads it later)"
+        if self.mode != 'online': return wandb.init(mode=self.mode, **kw)
+        try: return wandb.init(mode='online', settings=wandb.Settings(init_timeout=20), **kw)
+        except Exception as e:
+            warnings.warn(f"W&B online did not answer ({e}); logging offline instead, `wandb sync` uploads it later")
+            return wandb.init(mode='offline', **kw)
 
     def before_fit(self, t):
+        self.logging = True
         try:
             import wandb
             if self.dir: Path(self.dir).mkdir(parents=True, exist_ok=True)
@@ -81,19 +90,19 @@ class WandbLogger(Callback):
             id_file = Path(self.dir) / 'wandb_id.txt' if self.dir else None
             run_id = id_file.read_text().strip() if id_file is not None and id_file.exists() else secrets.token_hex(4)
             if id_file is not None: id_file.write_text(run_id)
-            self.run = wandb.init(project=self.project, name=run_name(t.cfg), config=wandb_config(t), tags=self.tags,
-                                  mode=self.mode, dir=self.dir, reinit='finish_previous', id=run_id, resume='allow')
+            self.run = self._init(wandb, project=self.project, name=run_name(t.cfg), config=wandb_config(t), tags=self.tags,
+                                  dir=self.dir, reinit='finish_previous', id=run_id, resume='allow')
         except Exception as e:
             warnings.warn(f"W&B could not start ({e}); training goes on without it"); self.run = None
 
     def after_batch(self, t):
         p = getattr(t, 'last_probe', None)     # the alignment probe's record of this step (--align-every)
-        if self.run is not None and p is not None and p['step'] == t.step:
+        if p is not None and p['step'] == t.step:
             self._safe(lambda: self.run.log({k: v for k, v in p.items() if k not in ('step', 'epoch')}, step=t.step))
-        b = t.batch_log    # read from the device by the trainer every log_every steps
-        if self.run is None or b is None: return
+        b, m = t.batch_log, t.metric_name    # read from the device every log_every steps; m: accuracy, or psnr
+        if b is None: return
         self._safe(lambda: self.run.log({'epoch': t.epoch, 'train/batch loss': b['train/batch_loss'],
-                                         'batch/loss': b['train/batch_loss'], 'batch/accuracy': b['train/batch_accuracy']},
+                                         'batch/loss': b['train/batch_loss'], f'batch/{m}': b[f'train/batch_{m}']},
                                         step=t.step))
 
     def after_epoch(self, t):
@@ -101,9 +110,10 @@ class WandbLogger(Callback):
 
     def after_fit(self, t):
         if self.run is None: return
-        s = t.summary
-        self._safe(lambda: self.run.summary.update({k: s[k] for k in ('status', 'final_accuracy', 'best_accuracy', 'best_epoch')}))
+        s, m = t.summary, t.metric_name
+        self._safe(lambda: self.run.summary.update({k: s.get(k) for k in ('status', f'final_{m}', f'best_{m}', 'best_epoch')}))
         # wandb itself prints where an offline run is and the `wandb sync` command that uploads it
+        self.logging = True
         self._safe(lambda: self.run.finish(exit_code=0 if t.status in ('finished', 'stopped') else 1))
         self.run = None
 

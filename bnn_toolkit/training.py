@@ -146,8 +146,12 @@ class TrainConfig:
             rec = [n for n in rule_names() if getattr(get_rule_class(n), 'reconstruction', False)]
             need(self.method.lower() in rec, f"--reconstruction trains with the methods {', '.join(rec)}; "
                                              f"{self.method} needs class labels")
-        else: need(self.model.lower() in {m.lower() for m in MODELS},
-                   f"unknown model {self.model!r}; valid models: {', '.join(MODELS)}")
+        else:
+            classifiers = [m for m in MODELS if not m.lower().startswith('ae')]   # the aevgg* autoencoders reconstruct
+            need(not self.model.lower().startswith('ae') or self.model.lower() not in {m.lower() for m in MODELS},
+                 f"{self.model} is an autoencoder: add --reconstruction (or choose a classifier: {', '.join(classifiers)})")
+            need(self.model.lower() in {m.lower() for m in MODELS},
+                 f"unknown model {self.model!r}; valid models: {', '.join(classifiers)}")
         return self
 
     @property

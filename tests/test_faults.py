@@ -250,10 +250,22 @@ def test_killed_sweep_stops_its_run_and_a_restart_resumes_it(tmp_path):
     assert _epochs(d) == [1, 2, 3] and json.loads((d / 'summary.json').read_text())['status'] == 'finished'
     assert json.loads((d / 'config.json').read_text())['lr'] == 0.001
 
-def test_detached_run_is_left_alone_and_waited_for(tmp_path):
-    d = _kill_sweep_mid_run(tmp_path, '--detach', epochs=8)
-    assert bt.sweeps.run_is_live(d)                                    # it outlived the sweep, on purpose
-    r = subprocess.run(_sweep(tmp_path, epochs=8), capture_output=True, text=True, timeout=600)
-    assert r.returncode == 0 and 'another process is training it' in r.stdout + r.stderr, r.stdout + r.stderr
-    assert 'bnn-train --resume' not in (d / 'bnn-sweep.log').read_text()   # never touched: no second process
-    assert _epochs(d) == list(range(1, 9)) and json.loads((d / 'summary.json').read_text())['status'] == 'finished'
+def test_detached_run_is_left_alone(tmp_path):
+    "--detach: the run outlives a killed sweep; a restarted sweep does not touch it while it trains, and says so"
+    d = _kill_sweep_mid_run(tmp_path, '--detach', epochs=200)          # long enough to outlive what follows
+    try:
+        assert bt.sweeps.run_is_live(d)                                # it outlived the sweep, on purpose
+        p = subprocess.Popen(_sweep(tmp_path, epochs=200), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        seen = []
+        for line in p.stdout:                                          # the restart parks the live run ...
+            seen.append(line)
+            if 'another process is training it' in line: break
+        p.send_signal(signal.SIGINT); rest, _ = p.communicate(timeout=120)
+        assert p.returncode == 130 and 'running elsewhere' in rest, ''.join(seen) + rest
+        assert bt.sweeps.run_is_live(d)                                # ... and leaves it alone, even when interrupted
+        assert 'bnn-train --resume' not in (d / 'bnn-sweep.log').read_text()   # no second process was started
+        epochs = _epochs(d); assert epochs == list(range(1, len(epochs) + 1))
+    finally:
+        subprocess.run(['pkill', '-TERM', '-f', str(d)])
+        wait_for(lambda: not bt.sweeps.run_is_live(d), timeout=60)
+    assert json.loads((d / 'summary.json').read_text())['status'] == 'stopped'

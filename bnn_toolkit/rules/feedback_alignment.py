@@ -71,7 +71,8 @@ class FeedbackHooks:
         return hook
 
 # %% ../../nbs/18a_feedback_alignment.ipynb #a89071a7
-LAYER_FEEDBACK_INITS = ('weight', *FEEDBACK_INITS)
+# the dense inits only: DFA's sparse and ternary matrices are defined per class row, which a weight's shape has not
+LAYER_FEEDBACK_INITS = ('weight', 'normal', 'kaiming_uniform', 'kaiming_normal', 'scaled')
 
 def _check_init(init:str):
     if init not in LAYER_FEEDBACK_INITS:

@@ -63,7 +63,7 @@ class WandbLogger(Callback):
     "Log a run to Weights & Biases under the reference code's keys; W&B errors never stop training"
     order = 40
     def __init__(self, mode:str, project:str|None=None, dir:str|None=None, tags=None):
-        self.mode, self.dir, self.tags, self.run = mode, dir, tags, None
+        self.mode, self.dir, self.tags, self.run, self.logging = mode, dir, tags, None, True
         self.project = project or os.environ.get('WANDB_PROJECT', 'bnn_toolkit')
 
     def _safe(self, f):

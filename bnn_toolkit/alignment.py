@@ -16,7 +16,7 @@ from .rules.dfa import DFA
 from .rules.drtp import DRTP
 from .rules.pepita import Pepita
 from .metrics import ActivationInputs, saturation, gradient_metrics, trained_weight
-from .training import Callback
+from .learner import Callback
 
 # %% auto #0
 __all__ = ['alignment_angles', 'optimizer_steps', 'SignalCosine', 'signal_cosines', 'weight_alignment', 'probe_metrics',

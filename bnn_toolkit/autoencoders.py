@@ -13,7 +13,7 @@ from .binarize import weight_layers
 # %% auto #0
 __all__ = ['VGG_AE_DEPTHS', 'VGGAutoEncoder', 'autoencoder_name']
 
-# %% ../nbs/04_autoencoders.ipynb #a8c694b8
+# %% ../nbs/04_autoencoders.ipynb #9e56db08
 VGG_AE_DEPTHS = {'vgg11': (1, 1, 2, 2, 2), 'vgg13': (2, 2, 2, 2, 2), 'vgg16': (2, 2, 3, 3, 3), 'vgg19': (2, 2, 4, 4, 4)}
 
 def _encoder_stage(n_in:int, n_out:int, depth:int)->nn.Sequential:
@@ -28,6 +28,7 @@ def _decoder_stage(n_in:int, n_out:int, depth:int)->nn.Sequential:
         layers += [nn.BatchNorm2d(n_in), nn.ReLU(), nn.Conv2d(n_in, n_out if i == depth - 1 else n_in, 3, padding=1)]
     return nn.Sequential(*layers)
 
+# %% ../nbs/04_autoencoders.ipynb #e49eacb5
 class VGGAutoEncoder(nn.Module):
     "VGG encoder (BN) + mirrored decoder of transposed convolutions; output pixels in [0, 1], same shape as the input"
     def __init__(self, in_shape:tuple=(3, 224, 224), # input shape (channels, height, width)
@@ -55,6 +56,7 @@ class VGGAutoEncoder(nn.Module):
         out = self.decoder(self.encoder(x))
         return out[..., ph // 2: ph // 2 + h, pw // 2: pw // 2 + w] if ph or pw else out
 
+# %% ../nbs/04_autoencoders.ipynb #cf64ef4d
 def _register_vgg_ae(arch:str):
     def builder(in_shape:tuple=(3, 224, 224), # input shape (channels, height, width)
                 num_classes:int=10, # unused: an autoencoder outputs images

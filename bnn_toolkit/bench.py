@@ -11,7 +11,8 @@ import torch, torch.nn as nn
 from .binarize import binarize, is_binary_weight, latent_weight
 from .models import build_model
 from .rules.core import make_rule, rule_options_from_config
-from .training import TrainConfig, build_model_for, make_optimizer, select_device
+from .config import TrainConfig, select_device
+from .training import build_model_for, make_optimizer
 
 # %% auto #0
 __all__ = ['RULE_NAMES', 'SETTINGS', 'AMP_DTYPES', 'CLOCKS', 'CSV_COLUMNS', 'TABLE_COLUMNS', 'BenchCase', 'bench_cases',

@@ -10,11 +10,11 @@ __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'DATASETS', 'IDX_FILES', 'CIFAR10_FI
            'read_cifar_batch', 'find_cifar10', 'read_cifar10', 'scan_image_folder', 'read_split_folders',
            'check_files_exist', 'strip_wnid', 'find_imagenette', 'read_dogs_list', 'find_stanford_dogs',
            'read_stanford_dogs', 'find_indoor', 'read_indoor', 'env_var', 'dataset_config_path', 'read_dataset_config',
-           'candidate_roots', 'resolve_root', 'DatasetNotFoundError', 'not_found_message', 'locate_dataset',
-           'DataBundle', 'load_data']
+           'candidate_roots', 'resolve_root', 'DatasetNotFoundError', 'how_to_provide', 'not_found_message',
+           'download_dataset', 'locate_dataset', 'DataBundle', 'load_data']
 
 # %% ../nbs/02_data.ipynb #03182107
-import gzip, math, os, pickle, re, shutil, struct, warnings, zlib
+import gzip, itertools, math, os, pickle, re, shutil, struct, tempfile, warnings, zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -213,7 +213,7 @@ class DatasetSpec:
     mean:tuple=IMAGENET_MEAN # per-channel mean of images in [0, 1]
     std:tuple=IMAGENET_STD # per-channel std
     classes:list|None=None # class names (FileData carries its own)
-    download:Callable[[Path], None]|None=None # fetches the dataset into a folder
+    download:Callable[[Path], None]|None=None # fills an empty folder with the dataset; a `source` attribute (URLs) goes in error messages
     system_roots:tuple=() # further default folders, searched after ./data/<name>
     how_to:str='' # other ways to obtain it, for error messages
     aliases:tuple=() # other accepted names
@@ -257,6 +257,7 @@ def _torchvision_download(cls_name:str, **kw)->Callable[[Path], None]:
     def download(folder:Path):
         import torchvision.datasets
         getattr(torchvision.datasets, cls_name)(str(folder), download=True, **kw)
+    download.source = f"torchvision.datasets.{cls_name}"   # its errors name the URLs it tried
     return download
 
 def _idx_layout(sub:str)->str:
@@ -408,6 +409,7 @@ def _download_all(*urls:str)->Callable[[Path], None]:
         for url in urls:
             if url.endswith(('.tar', '.tgz', '.tar.gz', '.zip')): download_and_extract_archive(url, str(folder))
             else: download_url(url, str(folder))
+    download.source = ', '.join(urls)
     return download
 
 register_dataset(DatasetSpec(
@@ -496,37 +498,69 @@ def _state(p:Path)->str:
     if not p.exists(): return 'does not exist'
     return 'exists, but does not hold the expected files' if p.is_dir() else 'is a file, not a folder'
 
+def how_to_provide(spec:DatasetSpec)->str:
+    "The end of every not-found message: the other ways to obtain dataset `spec`, and how to point the toolkit at it."
+    return ("To provide it: " + (f"{spec.how_to}; or " if spec.how_to else "") +
+            f"pass root=DIR (CLI: --data-root DIR), or set {env_var(spec.name)}=DIR, or add `{spec.name}: {{path: DIR}}` "
+            "to data/datasets.yaml (or to the YAML file named by $BNN_DATASETS_CONFIG).")
+
 def not_found_message(name:str, places:list[tuple[Path, str]], download:str)->str:
     "The message of a DatasetNotFoundError."
-    spec, var = get_dataset(name), env_var(name)
+    spec = get_dataset(name)
     lines = [f"Dataset {spec.name!r} not found. Looked in (in order):",
              *(f"  {i}. {p} [{src}]: {_state(p)}" for i, (p, src) in enumerate(places, 1))]
     if places[0][1] != 'default':
         defaults = ', '.join((f'./data/{spec.name}', *spec.system_roots))
         lines.append(f"  (a configured root is the only place searched; with none configured: {defaults})")
-    lines += [f"Expected: {spec.layout}.", f"Download: {download}.",
-              "To provide it: " + (f"{spec.how_to}; or " if spec.how_to else "") +
-              f"pass root=DIR (CLI: --data-root DIR), or set {var}=DIR, or add `{spec.name}: {{path: DIR}}` to "
-              "data/datasets.yaml (or to the YAML file named by $BNN_DATASETS_CONFIG)."]
+    lines += [f"Expected: {spec.layout}.", f"Download: {download}.", how_to_provide(spec)]
     return '\n'.join(lines)
 
+# %% ../nbs/02_data.ipynb #ef2090f5
+def _move_into(src:Path, dst:Path):
+    "Move the contents of folder `src` into `dst`: one rename when `dst` is missing or empty, else entry by entry."
+    if dst.is_dir() and not any(dst.iterdir()): dst.rmdir()
+    if not dst.exists(): return os.replace(src, dst)
+    for entry in src.iterdir():
+        if entry.is_dir() and (dst/entry.name).is_dir(): _move_into(entry, dst/entry.name)
+        else: os.replace(entry, dst/entry.name)     # a fresh file replaces a stale one
+
+def download_dataset(spec:DatasetSpec, # a dataset with a `download` function
+                     target:Path, # where it goes; an existing folder is only touched once the download is complete
+                    )->Any: # what `spec.find` finds in `target`
+    "Download `spec` into a fresh hidden sibling of `target`, moved into place once `spec.find` accepts it; else remove it and raise."
+    source = getattr(spec.download, 'source', '')
+    def failure(what): return DatasetNotFoundError(
+        f"Dataset {spec.name!r} not found; downloading it{f' from {source}' if source else ''} into {target} {what}; "
+        f"nothing was written there. {how_to_provide(spec)}")
+    if target.exists() and not target.is_dir(): raise failure("was not tried: it is a file, not a folder")
+    made = list(itertools.takewhile(lambda p: not p.exists(), target.parents))   # deepest first
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f'.{target.name}.download-', dir=target.parent))
+    try:
+        try: spec.download(staging)
+        except Exception as e:
+            detail = ' '.join(str(e).split())      # torchvision's messages span several lines
+            raise failure(f"failed: {type(e).__name__}" + (f": {detail}" if detail else '')) from e
+        if _find(spec, staging) is None: raise failure(f"ended without the expected files ({spec.layout})")
+        _move_into(staging, target)
+    except BaseException:                          # Ctrl-C included
+        shutil.rmtree(staging, ignore_errors=True)
+        for p in made:                             # the folders made to hold it (./data), unless something else is there now
+            try: p.rmdir()
+            except OSError: break
+        raise
+    shutil.rmtree(staging, ignore_errors=True)     # what a merge into an existing folder left of it
+    return _find(spec, target)
+
+# %% ../nbs/02_data.ipynb #8eda5b71
 def locate_dataset(name:str, root:str|Path|None=None, download:bool=False)->tuple[Path, Any]:
     "The folder holding dataset `name` and what its `find` returned; downloads it if allowed, else raises DatasetNotFoundError."
     spec, places = get_dataset(name), candidate_roots(name, root)
     for p, _ in places:
         if (found := _find(spec, p)) is not None: return p, found
-    target = places[0][0]
-    if not download: why = "not asked for (download=True, CLI --download, fetches it when it can be downloaded)"
-    elif spec.download is None: why = f"not available for {spec.name}"
-    else:
-        existed = target.exists()
-        try: spec.download(target)
-        except Exception as e:
-            if not existed: shutil.rmtree(target, ignore_errors=True)   # no empty folder that looks like a broken dataset
-            why = f"attempted into {target} and failed: {type(e).__name__}: {e}"
-        else:
-            if (found := _find(spec, target)) is not None: return target, found
-            why = f"attempted into {target}, but the expected files are still missing afterwards"
+    if download and spec.download is not None: return places[0][0], download_dataset(spec, places[0][0])
+    why = (f"not available for {spec.name}" if download else
+           "not asked for (download=True, CLI --download, fetches it when it can be downloaded)")
     raise DatasetNotFoundError(not_found_message(spec.name, places, why))
 
 # %% ../nbs/02_data.ipynb #681d0908

@@ -16,12 +16,13 @@ from IPython.display import display
 from .runs import Run, list_runs, load_run, RunNotFoundError
 from .sweeps import group_settings, seed_groups
 from .training import TrainConfig
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['COLORS', 'SETTINGS', 'METRICS', 'CHROME_NAMES', 'distinguishing_settings', 'setting_label', 'group_label',
            'group_labels', 'run_labels', 'epoch_mean_std', 'curves_figure', 'seed_stats', 'mean_std_text',
-           'results_table', 'table_html', 'alignment_figure', 'ChromeNotFoundError', 'find_chrome', 'save_figures',
-           'save_figure', 'Explorer']
+           'results_table', 'table_html', 'alignment_figure', 'ChromeNotFoundError', 'KaleidoMissingError',
+           'check_kaleido', 'find_chrome', 'save_figures', 'save_figure', 'Explorer']
 
 # %% ../nbs/51_explorer.ipynb #9e6e5868
 def _config_value(run:Run, key:str):
@@ -241,6 +242,16 @@ CHROME_NAMES = ('chromium', 'chromium-browser', 'google-chrome', 'google-chrome-
 class ChromeNotFoundError(FileNotFoundError):
     "No Chrome/Chromium for kaleido's PNG export"
 
+class KaleidoMissingError(ImportError):
+    "The kaleido package, which draws PNGs, is not installed"
+
+def check_kaleido(formats:tuple=('png',)): # the image formats asked for
+    "Raise KaleidoMissingError, saying how to install it, unless `import kaleido` works"
+    try: import kaleido  # noqa: F401
+    except ImportError:
+        raise KaleidoMissingError(f"{'/'.join(f.upper() for f in formats)} export needs kaleido: "
+                                  '`pip install "bnn_toolkit[plots]"` (kaleido>=1); HTML export works without it') from None
+
 def find_chrome()->str:
     "The Chrome/Chromium kaleido should use: `$BROWSER_PATH`, else the first of `CHROME_NAMES` on the PATH"
     p = os.environ.get('BROWSER_PATH')
@@ -250,20 +261,23 @@ def find_chrome()->str:
     raise ChromeNotFoundError("PNG export needs Chrome or Chromium: install one (apt-get install chromium, or "
                               "`kaleido_get_chrome`), or set BROWSER_PATH to its executable; HTML export works without it")
 
+# %% ../nbs/51_explorer.ipynb #3f8ea26e
 def save_figures(figs:dict[str, go.Figure], # file stem -> figure
                  folder:str|Path, # where to write (created)
                  formats:tuple=('html', 'png'), # any of html, png (and svg, pdf, jpeg through kaleido)
                  scale:float=2, # PNG pixel density
                 )->list[Path]:
     "Write every figure in every format to `folder`/<stem>.<format>; return the paths written"
+    images = [(stem, fmt) for fmt in formats if fmt != 'html' for stem in figs]
+    if images:                                    # before writing anything: kaleido first, then its browser
+        check_kaleido(tuple(dict.fromkeys(fmt for _, fmt in images)))
+        os.environ.setdefault('BROWSER_PATH', find_chrome())     # kaleido (choreographer) reads it
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
     out = []
     if 'html' in formats:
         for stem, f in figs.items():
             f.write_html(folder / f'{stem}.html', include_plotlyjs=True); out.append(folder / f'{stem}.html')
-    images = [(stem, fmt) for fmt in formats if fmt != 'html' for stem in figs]
     if images:
-        os.environ.setdefault('BROWSER_PATH', find_chrome())     # kaleido (choreographer) reads it
         paths = [folder / f'{stem}.{fmt}' for stem, fmt in images]
         figs_ = [go.Figure(figs[stem]) for stem, _ in images]
         # the figure's own size where it has one (kaleido would use 700 x 500), else a width that fits panels side by side
@@ -277,7 +291,7 @@ def save_figure(fig:go.Figure, path:str|Path, formats:tuple=('html', 'png'), sca
     path = Path(path)
     return save_figures({path.stem: fig}, path.parent, formats, scale)
 
-# %% ../nbs/51_explorer.ipynb #601c1107
+# %% ../nbs/51_explorer.ipynb #0fa5c975
 def _option(run:Run)->str:
     acc = run.summary.get('final_accuracy')
     return f"{run.name}  [{run.status}{f', {100 * acc:.2f}%' if acc is not None else ''}]"
@@ -315,46 +329,52 @@ class Explorer:
     @property
     def store(self)->Path: return Path(self.store_box.value)
 
-    def refresh(self, select:int|None=None):
-        "Re-read the store; keep the selection (or select the newest `select` runs)"
-        try: self.runs = list_runs(self.store)
-        except RunNotFoundError as e:
-            self.runs = []; self.message.value = f'<span style="color:#b00020">{html.escape(str(e))}</span>'
-        keep = [n for n in self.picker.value if n in {r.name for r in self.runs}] if select is None else []
-        self._quiet = True                    # one redraw, not one per changed trait
-        try:
-            self.picker.options = [(_option(r), r.name) for r in self.runs]
-            self.picker.value = tuple(keep) if select is None else tuple(r.name for r in self.runs[:select])
-        finally: self._quiet = False
-        self.update()
+# %% ../nbs/51_explorer.ipynb #25db4b78
+@patch
+def refresh(self:Explorer, select:int|None=None):
+    "Re-read the store; keep the selection (or select the newest `select` runs)"
+    try: self.runs = list_runs(self.store)
+    except RunNotFoundError as e:
+        self.runs = []; self.message.value = f'<span style="color:#b00020">{html.escape(str(e))}</span>'
+    keep = [n for n in self.picker.value if n in {r.name for r in self.runs}] if select is None else []
+    self._quiet = True                    # one redraw, not one per changed trait
+    try:
+        self.picker.options = [(_option(r), r.name) for r in self.runs]
+        self.picker.value = tuple(keep) if select is None else tuple(r.name for r in self.runs[:select])
+    finally: self._quiet = False
+    self.update()
 
-    def select_runs(self, names:list[str]):
-        "Select the runs named `names` (directory names)"
-        self.picker.value = tuple(names)
+@patch
+def select_runs(self:Explorer, names:list[str]):
+    "Select the runs named `names` (directory names)"
+    self.picker.value = tuple(names)
 
-    @property
-    def selected(self)->list[Run]:
-        "The selected runs, in the store's order (newest first)"
-        return [r for r in self.runs if r.name in self.picker.value]
+@patch(as_prop=True)
+def selected(self:Explorer)->list[Run]:
+    "The selected runs, in the store's order (newest first)"
+    return [r for r in self.runs if r.name in self.picker.value]
 
-    def update(self):
-        "Redraw the table and the figures for the selected runs"
-        runs = self.selected
-        if self.runs: self.message.value = f'{len(runs)} of {len(self.runs)} runs selected' if runs else 'select runs to compare'
-        self.table = results_table(runs)
-        self.table_html.value = table_html(self.table)
-        self.figures = {'curves': curves_figure(runs, train=self.train_box.value, steps=self.steps_box.value,
-                                                mean_seeds=self.seeds_box.value),
-                        'alignment': alignment_figure(runs, kind=self.kind.value)}
-        self.figure_box.children = [go.FigureWidget(f) for f in self.figures.values()]
+# %% ../nbs/51_explorer.ipynb #1c55a0cf
+@patch
+def update(self:Explorer):
+    "Redraw the table and the figures for the selected runs"
+    runs = self.selected
+    if self.runs: self.message.value = f'{len(runs)} of {len(self.runs)} runs selected' if runs else 'select runs to compare'
+    self.table = results_table(runs)
+    self.table_html.value = table_html(self.table)
+    self.figures = {'curves': curves_figure(runs, train=self.train_box.value, steps=self.steps_box.value,
+                                            mean_seeds=self.seeds_box.value),
+                    'alignment': alignment_figure(runs, kind=self.kind.value)}
+    self.figure_box.children = [go.FigureWidget(f) for f in self.figures.values()]
 
-    def save(self, folder:str|Path|None=None, formats:tuple=('html', 'png'))->list[Path]:
-        "Save the figures, and the table's numbers (`seed_stats`) as results.csv, to `folder` (default: the box, else <store>/figures)"
-        folder = Path(folder or self.folder_box.value or self.store / 'figures')
-        try:
-            paths = save_figures(self.figures, folder, formats)
-            if not self.table.empty: seed_stats(self.selected).to_csv(folder / 'results.csv', index=False); paths.append(folder / 'results.csv')
-        except Exception as e:
-            self.message.value = f'<span style="color:#b00020">{html.escape(f"{type(e).__name__}: {e}")}</span>'; raise
-        self.message.value = f'saved {len(paths)} files to <code>{html.escape(str(folder))}</code>'
-        return paths
+@patch
+def save(self:Explorer, folder:str|Path|None=None, formats:tuple=('html', 'png'))->list[Path]:
+    "Save the figures, and the table's numbers (`seed_stats`) as results.csv, to `folder` (default: the box, else <store>/figures)"
+    folder = Path(folder or self.folder_box.value or self.store / 'figures')
+    try:
+        paths = save_figures(self.figures, folder, formats)
+        if not self.table.empty: seed_stats(self.selected).to_csv(folder / 'results.csv', index=False); paths.append(folder / 'results.csv')
+    except Exception as e:
+        self.message.value = f'<span style="color:#b00020">{html.escape(f"{type(e).__name__}: {e}")}</span>'; raise
+    self.message.value = f'saved {len(paths)} files to <code>{html.escape(str(folder))}</code>'
+    return paths

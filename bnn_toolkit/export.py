@@ -11,6 +11,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from torch import Tensor
 from .binarize import SignActivation, is_binary_weight, binarize
 from .models import FullyConnected, SmallVGG, build_model
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['FORMAT', 'FORMAT_VERSION', 'SEQUENTIAL_MODELS', 'n_words', 'pack_bits', 'unpack_bits', 'popcount_matmul',
@@ -125,7 +126,7 @@ def apply_threshold(z:np.ndarray, # pre-activations, channel axis last
     "The ±1 output of a folded BatchNorm + sign: z >= thr, or z <= thr where `neg`"
     return np.where(neg, z <= thr, z >= thr)
 
-# %% ../nbs/60_export.ipynb #e7681681
+# %% ../nbs/60_export.ipynb #c5c49bb9
 class Bits:
     "A batch of ±1 values packed along channels: `words` (B, w) for features or (B, H, W, w) for feature maps"
     def __init__(self, words:np.ndarray, n:int): self.words, self.n = words, n
@@ -151,6 +152,7 @@ class Bits:
 def _as_tensor(v)->Tensor: return v.tensor() if isinstance(v, Bits) else v
 def _as_bits(v)->Bits: return v if isinstance(v, Bits) else Bits.from_tensor(v)
 
+# %% ../nbs/60_export.ipynb #eec49770
 def _popcount_limits(offset, # int array broadcastable to (..., O): z = offset - 2P
                      thr:np.ndarray, neg:np.ndarray, # folded thresholds (O,)
                     )->tuple[np.ndarray, np.ndarray]: # limit, flip: output bit = (P <= limit) XOR flip
@@ -173,6 +175,7 @@ class XnorLinear:
         return torch.from_numpy((self.n - 2 * p).astype(np.float32))
     def __repr__(self)->str: return f"XnorLinear({self.n}, {self.o}, sign={self.sign})"
 
+# %% ../nbs/60_export.ipynb #b10a82c3
 def _pair(v)->tuple[int, int]: return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
 
 def _out_size(size:int, k:int, s:int, p:int, d:int)->int: return (size + 2 * p - d * (k - 1) - 1) // s + 1
@@ -189,6 +192,7 @@ def _windows(a:np.ndarray, # (B, H, W, w) words
     else: ap = a
     return [ap[:, i * dh:i * dh + (ho - 1) * sh + 1:sh, j * dw:j * dw + (wo - 1) * sw + 1:sw] for i in range(kh) for j in range(kw)]
 
+# %% ../nbs/60_export.ipynb #dad991b0
 class XnorConv2d:
     "Conv2d on packed ±1 inputs and ±1 weights: packed im2col, XOR + popcount, exact zero-padding correction"
     def __init__(self, w:np.ndarray, # (O, C, kh, kw) ±1 weights
@@ -200,6 +204,7 @@ class XnorConv2d:
         self.wt = np.ascontiguousarray(pack_bits(w.transpose(0, 2, 3, 1)).reshape(self.o, -1).T)   # (kh*kw*words, O)
         self.ones = (w > 0).sum(1).reshape(self.o, kh * kw).T.astype(np.int64)                    # (kh*kw, O)
         self.thr, self.neg, self._tables = thr, neg, {}
+
     def offsets(self, h:int, w:int)->np.ndarray:
         "(Ho*Wo, O) int64: z = offset - 2P for inputs of size h x w"
         (kh, kw), (sh, sw), (ph, pw), (dh, dw) = self.kernel, self.stride, self.padding, self.dilation
@@ -208,27 +213,35 @@ class XnorConv2d:
         valid = (((rows >= 0) & (rows < h))[:, None, :, None] & ((cols >= 0) & (cols < w))[None, :, None, :])
         valid = valid.reshape(-1, kh * kw)
         return self.c * valid.sum(1, keepdims=True) + 2 * ((~valid).astype(np.int64) @ self.ones)
-    def _table(self, h:int, w:int):
-        if (h, w) not in self._tables:
-            off = self.offsets(h, w)
-            self._tables[h, w] = off if self.thr is None else _popcount_limits(off, self.thr, self.neg)
-        return self._tables[h, w]
-    def __call__(self, v):
-        a = _as_bits(v).words
-        b, h, w, nw = a.shape
-        win = _windows(a, self.kernel, self.stride, self.padding, self.dilation)
-        ho, wo = win[0].shape[1:3]
-        cols = np.empty((len(win), nw, b, ho, wo), np.uint64)
-        for i, x in enumerate(win): cols[i] = x.transpose(3, 0, 1, 2)
-        p = _popcount_t(cols.reshape(-1, b * ho * wo), self.wt).reshape(b, ho * wo, self.o)
-        if self.thr is not None:
-            limit, flip = self._table(h, w)
-            return Bits(pack_bits((p <= limit) != flip).reshape(b, ho, wo, -1), self.o)
-        z = (self._table(h, w) - 2 * p).astype(np.float32).reshape(b, ho, wo, self.o)
-        return torch.from_numpy(z).permute(0, 3, 1, 2).contiguous()
-    def __repr__(self)->str:
-        return f"XnorConv2d({self.c}, {self.o}, kernel={self.kernel}, stride={self.stride}, padding={self.padding}, sign={self.thr is not None})"
 
+# %% ../nbs/60_export.ipynb #d0a4674c
+@patch
+def _table(self:XnorConv2d, h:int, w:int):
+    if (h, w) not in self._tables:
+        off = self.offsets(h, w)
+        self._tables[h, w] = off if self.thr is None else _popcount_limits(off, self.thr, self.neg)
+    return self._tables[h, w]
+
+@patch
+def __call__(self:XnorConv2d, v):
+    a = _as_bits(v).words
+    b, h, w, nw = a.shape
+    win = _windows(a, self.kernel, self.stride, self.padding, self.dilation)
+    ho, wo = win[0].shape[1:3]
+    cols = np.empty((len(win), nw, b, ho, wo), np.uint64)
+    for i, x in enumerate(win): cols[i] = x.transpose(3, 0, 1, 2)
+    p = _popcount_t(cols.reshape(-1, b * ho * wo), self.wt).reshape(b, ho * wo, self.o)
+    if self.thr is not None:
+        limit, flip = self._table(h, w)
+        return Bits(pack_bits((p <= limit) != flip).reshape(b, ho, wo, -1), self.o)
+    z = (self._table(h, w) - 2 * p).astype(np.float32).reshape(b, ho, wo, self.o)
+    return torch.from_numpy(z).permute(0, 3, 1, 2).contiguous()
+
+@patch
+def __repr__(self:XnorConv2d)->str:
+    return f"XnorConv2d({self.c}, {self.o}, kernel={self.kernel}, stride={self.stride}, padding={self.padding}, sign={self.thr is not None})"
+
+# %% ../nbs/60_export.ipynb #69db0055
 class FloatLayer:
     "Linear/Conv2d run by PyTorch exactly as in the simulated model (same op, same float32 weights), optionally a folded sign"
     def __init__(self, op:str, # 'linear' or 'conv2d'
@@ -250,7 +263,7 @@ def max_pool_bits(v:Bits, kernel, stride, padding=0, dilation=1)->Bits:
     for x in win[1:]: np.bitwise_or(out, x, out=out)
     return Bits(out, v.n)
 
-# %% ../nbs/60_export.ipynb #5682b089
+# %% ../nbs/60_export.ipynb #6c9db403
 FORMAT, FORMAT_VERSION = 'bnn_toolkit.packed', 1
 SEQUENTIAL_MODELS = [FullyConnected, SmallVGG]   # model classes whose forward applies their children in order
 
@@ -267,6 +280,7 @@ def _leaves(m:nn.Module, prefix:str='')->list[tuple[str, nn.Module]]:
     if not _is_sequential(m): return [(prefix, m)]
     return [l for n, c in m.named_children() for l in _leaves(c, f'{prefix}.{n}' if prefix else n)]
 
+# %% ../nbs/60_export.ipynb #e98c8bb1
 def _unsupported(name:str, m:nn.Module, why:str='')->UnsupportedModelError:
     where = f"module {name!r} ({type(m).__name__.removeprefix('Parametrized')})" if name else f"model {type(m).__name__}"
     return UnsupportedModelError(f"cannot export {where}{why or ''}; supported: sequential models "
@@ -287,6 +301,7 @@ def _check_supported(name:str, m:nn.Module):
         raise _unsupported(name, m)
     if isinstance(m, nn.MaxPool2d) and m.return_indices: raise _unsupported(name, m, ': return_indices')
 
+# %% ../nbs/60_export.ipynb #97697842
 def _bn_fn(bn:nn.Module|None):
     "(K, C) -> (K, C) through `bn` in eval mode (identity without one)"
     if bn is None: return lambda z: z
@@ -322,6 +337,7 @@ def _weight_record(name:str, m:nn.Module, domain:str, bn:nn.Module|None, bn_name
                            folded=bn_name)
     return rec
 
+# %% ../nbs/60_export.ipynb #c0fc5d07
 def model_records(model:nn.Module)->tuple[list[dict], dict]:
     "The header's layer records and the arrays of `model` (in eval mode)"
     leaves = [(n, m) for n, m in _leaves(model) if not isinstance(m, (nn.Dropout, nn.Identity))]
@@ -389,7 +405,7 @@ def export_packed(model:nn.Module, # a (binarized) FullyConnected, SmallVGG or s
     return dict(path=str(path), packed_bytes=packed, float_bytes=fl, size_ratio=packed / fl, binary_params=binary,
                 float_params=sum(p.numel() for p in model.parameters()) - binary)
 
-# %% ../nbs/60_export.ipynb #918152a1
+# %% ../nbs/60_export.ipynb #a8a57a55
 class PackedModel:
     "Inference model rebuilt from a packed file: images (torch or numpy, the model's preprocessing) -> logits"
     def __init__(self, layers:list, header:dict): self.layers, self.header = layers, header
@@ -415,6 +431,7 @@ class _Op:
         return self.fn(_as_tensor(v))
     def __repr__(self)->str: return self.name
 
+# %% ../nbs/60_export.ipynb #c3373e3f
 def _flatten_bits(v:Bits)->Bits:
     if v.words.ndim == 2: return v
     if v.words.shape[1:3] == (1, 1): return Bits(v.words.reshape(len(v.words), -1), v.n)
@@ -435,6 +452,7 @@ def _weight_layer(r:dict, arr)->object:
     bias = torch.from_numpy(arr[r['bias']]) if r['bias'] else None
     return FloatLayer(r['op'], torch.from_numpy(np.ascontiguousarray(w, np.float32)), bias, thr, neg, **conv)
 
+# %% ../nbs/60_export.ipynb #a371cc3d
 def _layer(r:dict, arr)->object:
     op = r['op']
     if op in ('linear', 'conv2d'): return _weight_layer(r, arr)
@@ -455,6 +473,7 @@ def _layer(r:dict, arr)->object:
     raise ValueError(f"unknown layer op {op!r} in the packed file; this version reads: linear, conv2d, batchnorm, sign, "
                      "maxpool2d, adaptive_avgpool2d, flatten, relu, tanh, hardtanh")
 
+# %% ../nbs/60_export.ipynb #5c50a7c7
 def read_header(path:str|Path)->dict:
     "The JSON header of a packed file"
     with np.load(path, allow_pickle=False) as arr: return _header(arr, path)
@@ -482,7 +501,7 @@ def load_packed(path:str|Path, # a file written by `export_packed`
     except (KeyError, TypeError, IndexError, AttributeError, zlib.error, zipfile.BadZipFile) as e:
         raise ValueError(f"{path} is damaged or was edited by hand ({type(e).__name__}: {e}); export it again") from None
 
-# %% ../nbs/60_export.ipynb #f363ff6a
+# %% ../nbs/60_export.ipynb #86971ddb
 def build_binary(name:str, in_shape:tuple=(1, 28, 28), num_classes:int=10)->nn.Module:
     "Model `name` made fully binary: sign activations and sign weights in every layer (`full_precision=[]`)"
     return binarize(build_model(name, num_classes=num_classes, in_shape=in_shape), full_precision=[]).eval()
@@ -502,6 +521,7 @@ def plain_float(model:nn.Module)->nn.Module:
         setattr(plain.get_submodule(parent), child, new)
     return plain.eval()
 
+# %% ../nbs/60_export.ipynb #fea15f23
 def random_bn_stats(model:nn.Module, seed:int=0)->nn.Module:
     "Give every BatchNorm random statistics and affine parameters (as after training); eval mode; returns `model`"
     g = torch.Generator().manual_seed(seed)
@@ -523,6 +543,7 @@ def _median_times(fs:list, reps:int, min_reps:int, budget_s:float)->list[float]:
         if r + 1 >= min_reps and time.perf_counter() - start > budget_s: break
     return [float(np.median(ts)) for ts in times]
 
+# %% ../nbs/60_export.ipynb #f1476b59
 def inference_benchmark(models:tuple=('FullyConnected', 'SmallVGG'), # registered model names, built fully binary
                         batch_sizes:tuple=(1, 256), # batch sizes to time
                         in_shape:tuple=(1, 28, 28), # input shape (Fashion-MNIST's)

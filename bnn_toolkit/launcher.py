@@ -12,16 +12,18 @@ import ipywidgets as W
 import pandas as pd
 import plotly.graph_objects as go
 from IPython.display import display
-from .training import TrainConfig, ConfigError, Callback, CancelFit, Trainer, train, optimizer_names
+from .config import TrainConfig, ConfigError, optimizer_names, new_run_dir, option_flag
+from .training import Callback, CancelFit, Trainer, train
 from .binarize import STE_NAMES
 from .models import MODELS
 from .data import DATASETS, get_dataset
 from .rules.core import rule_names, rule_options, get_rule_class
-from .tracking import WANDB_MODES, new_run_dir
+from .tracking import WANDB_MODES
 from .runs import setting_name
 
 # %% auto #0
-__all__ = ['LiveFigures', 'LiveCallback', 'option_choices', 'rule_option_widgets', 'code_only_options', 'Launcher']
+__all__ = ['LiveFigures', 'LiveCallback', 'option_choices', 'rule_option_widgets', 'code_only_options', 'control_label',
+           'control_tip', 'Launcher']
 
 # %% ../nbs/50_launcher.ipynb #fa1f1fc5
 def _append(trace, x, y):
@@ -163,16 +165,16 @@ def _registered(name:str, names)->str:
 def _devices()->list[str]:
     return ['auto', 'cpu', *(f'cuda:{i}' for i in range(torch.cuda.device_count()))]
 
-_LABELS = dict(dataset='dataset', data_root='data root', model='model', method='rule', binary_weights='binary weights',
-               biprop='Biprop rate', reconstruction='reconstruction', remove_skips='remove skips',
-               binary_act='binary activations', ste='STE', opt='optimizer', lr='learning rate', wd='weight decay',
-               bs='batch size', epochs='epochs', seed='seed', limit_batches='limit batches', align_every='align every',
-               log_every='log every', device='device', wandb='W&B')
-_TIPS = dict(biprop='0: no Biprop; else the fraction of weights each layer keeps (--biprop)',
-             reconstruction='train a VGG autoencoder (model vgg11..vgg19) to give back its input (--reconstruction)',
-             remove_skips='no residual connections (MobileNetV2, MLPMixer; --remove-skips)',
-             data_root='blank: found automatically', seed='blank: a random seed (recorded)', limit_batches='0: all batches',
-             align_every='0: no alignment angles', ste='straight-through estimator of the sign activations')
+_OPTIONS = {f.name: f for f in fields(TrainConfig)}
+
+def control_label(name:str)->str:
+    "The launcher's label for option `name`, as declared with the option"
+    return _OPTIONS[name].metadata['label']
+
+def control_tip(name:str)->str:
+    "The tooltip for option `name`: its declared tip, else its help and flag"
+    f = _OPTIONS[name]
+    return f.metadata['tip'] or f"{f.metadata['help']} ({option_flag(f)})"
 
 # %% ../nbs/50_launcher.ipynb #3aea767b
 class Launcher:
@@ -202,7 +204,7 @@ class Launcher:
                  limit_batches=W.IntText(b.limit_batches or 0), align_every=W.IntText(b.align_every or 0),
                  log_every=W.IntText(b.log_every), device=dd(_devices(), b.device or 'auto'), wandb=dd(WANDB_MODES, b.wandb or 'disabled'))
         for k, w in C.items():
-            w.description, w.tooltip = _LABELS[k], _TIPS.get(k, f"--{k.replace('_', '-')}")
+            w.description, w.tooltip = control_label(k), control_tip(k)
             w.style = {'description_width': '110px'}
             w.layout = W.Layout(width='270px')
             setattr(self, k, w)

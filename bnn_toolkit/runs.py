@@ -9,14 +9,15 @@ from dataclasses import fields
 from functools import cached_property
 from pathlib import Path
 import torch, torch.nn as nn
-from .training import (TrainConfig, UnsafeFileError, build_model_for, load_checkpoint, read_json,
-                                  read_jsonl, train)
+from .config import TrainConfig
+from .run_store import UnsafeFileError, load_checkpoint, read_json, read_jsonl
+from .training import build_model_for, train
 from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['RunNotFoundError', 'setting_name', 'Run', 'load_run', 'list_runs', 'runs_table']
 
-# %% ../nbs/33_runs.ipynb #46a1dfb9
+# %% ../nbs/33_runs.ipynb #fd5e60d1
 class RunNotFoundError(FileNotFoundError):
     "A path that is not a run directory"
 
@@ -26,6 +27,7 @@ def setting_name(c:dict # a run config (config.json, or `asdict(TrainConfig)`)
     w, a = c.get('binary_weights'), c.get('binary_act') or c.get('bireal_act')
     return 'binary' if w and a else 'binary-weights' if w else 'binary-act' if a else 'continuous'
 
+# %% ../nbs/33_runs.ipynb #e79358b9
 class Run:
     "A run directory: its config, metrics, summary and trained model"
     def __init__(self, path:Path|str):
@@ -45,40 +47,52 @@ class Run:
         "The run's `TrainConfig`"
         names = {f.name for f in fields(TrainConfig)}
         return TrainConfig(**{k: v for k, v in self.config.items() if k in names})
-    @property
-    def summary(self)->dict:
-        p = self.path / 'summary.json'
-        try: return json.loads(p.read_text()) if p.exists() and p.stat().st_size else {'status': 'created'}
-        except json.JSONDecodeError: return {'status': 'created'}
-    @property
-    def status(self)->str: return self.summary.get('status', 'created')
-    @property
-    def setting(self)->str: return setting_name(self.config)
-    @property
-    def metrics(self)->list[dict]: return read_jsonl(self.path / 'metrics.jsonl')
-    @property
-    def steps(self)->list[dict]: return read_jsonl(self.path / 'steps.jsonl')
-    @property
-    def alignment(self)->list[dict]: return read_jsonl(self.path / 'alignment.jsonl')
 
-    def resume(self, **kwargs):
-        "Continue this run from its last checkpoint (see `train(resume=...)`)"
-        return train(resume=self.path, **kwargs)
+# %% ../nbs/33_runs.ipynb #06eeaedd
+@patch(as_prop=True)
+def summary(self:Run)->dict:
+    p = self.path / 'summary.json'
+    try: return json.loads(p.read_text()) if p.exists() and p.stat().st_size else {'status': 'created'}
+    except json.JSONDecodeError: return {'status': 'created'}
 
-    def row(self)->dict:
-        "One line for a table of runs"
-        c, s = self.config, self.summary
-        return {'name': self.name, 'method': c.get('method'), 'model': c.get('model'), 'dataset': c.get('dataset'),
-                'setting': self.setting, 'binary_weights': c.get('binary_weights'), 'binary_act': c.get('binary_act'),
-                'lr': c.get('lr'), 'bs': c.get('bs'), 'seed': c.get('seed'), 'status': s.get('status'),
-                'eval_split': s.get('eval_split'), 'final_accuracy': s.get('final_accuracy'),
-                'best_accuracy': s.get('best_accuracy'), 'epochs_run': s.get('epochs_run'), 'steps': s.get('steps'),
-                'path': str(self.path)}
+@patch(as_prop=True)
+def status(self:Run)->str: return self.summary.get('status', 'created')
 
-    def __repr__(self):
-        acc = self.summary.get('final_accuracy')
-        return f"Run({self.name!r}, {self.status}" + (f", accuracy {acc:.4f})" if acc is not None else ")")
+@patch(as_prop=True)
+def setting(self:Run)->str: return setting_name(self.config)
 
+@patch(as_prop=True)
+def metrics(self:Run)->list[dict]: return read_jsonl(self.path / 'metrics.jsonl')
+
+@patch(as_prop=True)
+def steps(self:Run)->list[dict]: return read_jsonl(self.path / 'steps.jsonl')
+
+@patch(as_prop=True)
+def alignment(self:Run)->list[dict]: return read_jsonl(self.path / 'alignment.jsonl')
+
+# %% ../nbs/33_runs.ipynb #61d84e10
+@patch
+def resume(self:Run, **kwargs):
+    "Continue this run from its last checkpoint (see `train(resume=...)`)"
+    return train(resume=self.path, **kwargs)
+
+@patch
+def row(self:Run)->dict:
+    "One line for a table of runs"
+    c, s = self.config, self.summary
+    return {'name': self.name, 'method': c.get('method'), 'model': c.get('model'), 'dataset': c.get('dataset'),
+            'setting': self.setting, 'binary_weights': c.get('binary_weights'), 'binary_act': c.get('binary_act'),
+            'lr': c.get('lr'), 'bs': c.get('bs'), 'seed': c.get('seed'), 'status': s.get('status'),
+            'eval_split': s.get('eval_split'), 'final_accuracy': s.get('final_accuracy'),
+            'best_accuracy': s.get('best_accuracy'), 'epochs_run': s.get('epochs_run'), 'steps': s.get('steps'),
+            'path': str(self.path)}
+
+@patch
+def __repr__(self:Run):
+    acc = self.summary.get('final_accuracy')
+    return f"Run({self.name!r}, {self.status}" + (f", accuracy {acc:.4f})" if acc is not None else ")")
+
+# %% ../nbs/33_runs.ipynb #42262b2f
 def load_run(run_dir:Path|str)->Run:
     "The run in `run_dir`"
     return Run(run_dir)

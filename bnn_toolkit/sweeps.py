@@ -10,84 +10,19 @@ from functools import lru_cache
 from pathlib import Path
 import yaml
 from tqdm import tqdm
-from .training import TrainConfig, ConfigError, lock_run_dir, read_jsonl
-from .cli import make_parser, config_from_args
+from .config import TrainConfig, ConfigError, CONFIGS_DIR, option_names
+from .run_store import lock_run_dir, read_jsonl
+from .cli import make_parser, config_from_args, config_file_argv, read_yaml_mapping, train_flags, unknown_flag_error
 from .runs import list_runs, load_run
 
 # %% auto #0
-__all__ = ['NOT_SETTABLE', 'SWEEP_KEYS', 'WANDB_ONLY_KEYS', 'METRIC_KEYS', 'ARGS_MACROS', 'NON_GRID_KEYS', 'ENVVAR',
-           'EXAMPLE_COMMAND', 'RESULT_NEUTRAL', 'GROUP_NEUTRAL', 'DEFAULT_BY', 'NOT_IN_CONFIGS', 'train_flags',
-           'unknown_flag_error', 'flag_argv', 'read_yaml_mapping', 'config_file_argv', 'expand_grid', 'params_argv',
-           'Sweep', 'load_sweep', 'result_settings', 'run_id', 'run_label', 'SweepRun', 'plan_sweep', 'group_settings',
-           'group_key', 'seed_groups', 'bnn_train_command', 'visible_gpus', 'worker_env', 'best_value', 'sweep_lock',
-           'run_is_live', 'run_command', 'HangUp', 'run_sweep', 'sweep_report', 'sweep_parser', 'sweep_main',
-           'find_runs', 'binary_setting', 'best_runs', 'config_relpath', 'run_config_flags', 'write_best_configs',
-           'best_parser', 'best_main']
-
-# %% ../nbs/40_sweeps.ipynb #8e845de2
-NOT_SETTABLE = ('help', 'config-file', 'resume')   # never keys of config files or sweep parameters
-
-@lru_cache(maxsize=None)
-def train_flags()->dict[str, argparse.Action]:
-    "bnn-train's long flags, without the leading `--`, mapped to their argparse actions"
-    return {s[2:]: a for a in make_parser()._actions for s in a.option_strings
-            if s.startswith('--') and s[2:] not in NOT_SETTABLE}
-
-def unknown_flag_error(key, # the offending key
-                       where:str, # where it was found, e.g. "config file x.yaml"
-                      )->ConfigError:
-    "A `ConfigError` for a key that is not a bnn-train flag, suggesting the closest flag"
-    close = difflib.get_close_matches(str(key).replace('_', '-').lstrip('-'), list(train_flags()), n=1, cutoff=0.6)
-    hint = f"did you mean {close[0]!r}?" if close else "keys are bnn-train flag names without the leading '--' (see bnn-train --help)"
-    return ConfigError(f"unknown key {str(key)!r} in {where}: {hint}")
-
-def flag_argv(flag:str, # a bnn-train flag name, without `--`
-              value, # its value from a YAML file
-             )->list[str]:
-    "The bnn-train arguments that set `--flag` to `value` (true switches: bare flag; false switches and null: nothing)"
-    a = train_flags()[flag]
-    if value is None: return []
-    if a.nargs == 0:
-        if not isinstance(value, bool): raise ConfigError(f"'{flag}' is a switch: give true or false, not {value!r}")
-        return [f'--{flag}'] if value else []
-    if isinstance(value, bool):
-        if a.nargs == '?': return [f'--{flag}'] if value else []   # `biprop: true` = the bare flag (its default rate)
-        raise ConfigError(f"'{flag}' takes a value, not {value}")
-    if isinstance(value, dict): raise ConfigError(f"'{flag}' takes a value, not a mapping")
-    if isinstance(value, (list, tuple)):
-        if a.nargs in ('+', '*'): return [f'--{flag}', *map(str, value)]
-        value = ','.join(map(str, value))
-    elif a.nargs in ('+', '*'): return [f'--{flag}', str(value)]
-    return [f'--{flag}={value}']   # `=`: a value such as -1 is not mistaken for a flag
-
-# %% ../nbs/40_sweeps.ipynb #6c7279dd
-def _yaml_problem(e:yaml.YAMLError)->str:
-    mark, problem = getattr(e, 'problem_mark', None), getattr(e, 'problem', None)
-    msg = f"{problem} at line {mark.line + 1}, column {mark.column + 1}" if mark is not None and problem else str(e)
-    return ' '.join(msg.split())
-
-def read_yaml_mapping(path, # a YAML file
-                      what:str='file', # what it is, for error messages
-                     )->dict:
-    "The mapping in YAML file `path`; a missing file, bad YAML or another shape raises `ConfigError` (one line)"
-    path = Path(path)
-    if not path.is_file(): raise ConfigError(f"{what} {path} not found")
-    try: d = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as e: raise ConfigError(f"{path} is not valid YAML: {_yaml_problem(e)}") from None
-    if d is None: return {}
-    if not isinstance(d, dict): raise ConfigError(f"{path} must hold 'key: value' lines, not a {type(d).__name__}")
-    return d
-
-def config_file_argv(path, # a config file: bnn-train flag names as keys
-                    )->list[str]:
-    "The bnn-train arguments equivalent to config file `path`; an unknown key raises `ConfigError` naming it and the file"
-    argv = []
-    for key, value in read_yaml_mapping(path, 'config file').items():
-        flag = str(key).lstrip('-')
-        if flag not in train_flags(): raise unknown_flag_error(key, f"config file {path}")
-        try: argv += flag_argv(flag, value)
-        except ConfigError as e: raise ConfigError(f"{e} (in config file {path})") from None
-    return argv
+__all__ = ['SWEEP_KEYS', 'WANDB_ONLY_KEYS', 'METRIC_KEYS', 'ARGS_MACROS', 'NON_GRID_KEYS', 'ENVVAR', 'EXAMPLE_COMMAND',
+           'RESULT_NEUTRAL', 'GROUP_NEUTRAL', 'DEFAULT_BY', 'QUICK_CHECK', 'NOT_IN_CONFIGS', 'expand_grid',
+           'params_argv', 'Sweep', 'load_sweep', 'result_settings', 'run_id', 'run_label', 'SweepRun', 'plan_sweep',
+           'group_settings', 'group_key', 'seed_groups', 'bnn_train_command', 'visible_gpus', 'worker_env',
+           'best_value', 'sweep_lock', 'run_is_live', 'run_command', 'HangUp', 'run_sweep', 'sweep_report',
+           'sweep_parser', 'sweep_main', 'find_runs', 'binary_setting', 'best_runs', 'config_relpath',
+           'run_config_flags', 'write_best_configs', 'best_parser', 'best_main']
 
 # %% ../nbs/40_sweeps.ipynb #c0b45252
 SWEEP_KEYS = ('program', 'method', 'parameters', 'command', 'metric', 'name', 'description', 'project', 'entity',
@@ -212,8 +147,7 @@ def load_sweep(path, # a W&B sweep file
     return Sweep(path, re.sub(r'[^\w.=+-]+', '-', name), parameters, head, tail, macro, str(m['name']), goal, cap)
 
 # %% ../nbs/40_sweeps.ipynb #7bf472d0
-RESULT_NEUTRAL = ('out', 'device', 'num_workers', 'wandb', 'tags', 'log_every', 'data_root', 'download', 'save',
-                  'autosave', 'align_every')
+RESULT_NEUTRAL = option_names(neutral=True)   # declared with each option (`config.option`)
 _DEFAULTS = TrainConfig()
 
 def result_settings(cfg:TrainConfig|dict, # a config, or a run's config.json
@@ -519,7 +453,8 @@ def sweep_main(argv:list[str]|None=None)->int:
 
 # %% ../nbs/40_sweeps.ipynb #fb361fd6
 DEFAULT_BY = ('dataset', 'model', 'method', 'binary-act', 'binary-weights')
-NOT_IN_CONFIGS = (*RESULT_NEUTRAL, 'seed')
+QUICK_CHECK = option_names(quick=True)   # changes the results, but only ever to try a configuration quickly
+NOT_IN_CONFIGS = (*RESULT_NEUTRAL, *QUICK_CHECK, 'seed')   # never written into a best configuration
 
 def _field_of(flag:str, what:str)->str:
     a = train_flags().get(flag)
@@ -583,6 +518,7 @@ def run_config_flags(config:dict, # a run's config.json
     out = {}
     for flag in first:
         f = _field_of(flag, 'key')
+        if f in NOT_IN_CONFIGS: continue
         out[flag] = config.get(f, getattr(_DEFAULTS, f))
     for f in fields(TrainConfig):
         flag = _flag_of(f.name)

@@ -4,14 +4,14 @@
 
 # %% ../nbs/31_tracking.ipynb #37fb133c
 from __future__ import annotations
-import netrc, os, secrets, time, warnings
+import netrc, os, secrets, warnings
 from dataclasses import asdict
 from pathlib import Path
-from .training import Callback, TrainConfig
+from .config import TrainConfig, run_name
+from .learner import Callback
 
 # %% auto #0
-__all__ = ['WANDB_MODES', 'has_wandb_key', 'resolve_wandb_mode', 'run_name', 'new_run_dir', 'wandb_config', 'WandbLogger',
-           'wandb_callback']
+__all__ = ['WANDB_MODES', 'has_wandb_key', 'resolve_wandb_mode', 'wandb_config', 'WandbLogger', 'wandb_callback']
 
 # %% ../nbs/31_tracking.ipynb #98792538
 WANDB_MODES = ('online', 'offline', 'disabled')
@@ -33,19 +33,6 @@ def resolve_wandb_mode(requested:str|None=None)->str:
     return 'online' if has_wandb_key() else 'offline'
 
 # %% ../nbs/31_tracking.ipynb #de04ed2f
-def run_name(cfg:TrainConfig)->str:
-    "The reference code's W&B run name for `cfg`"
-    name = f"{cfg.model}-{cfg.method}"
-    if cfg.method in ('spsa', 'spsah') and cfg.opt != 'SGD': name += f"-{cfg.opt}"
-    if cfg.binary_weights and cfg.binary_act: name += '-binary'
-    elif cfg.binary_weights: name += '-binary-weights'
-    elif cfg.binary_act or cfg.bireal_act: name += '-binary-act'
-    return name
-
-def new_run_dir(cfg:TrainConfig, store:str|Path='runs')->Path:
-    "A fresh run directory in `store`: `<run name>-<time>-<4 random hex digits>` (the CLI's and the launcher's default)"
-    return Path(store) / f"{run_name(cfg)}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
-
 def wandb_config(t)->dict:
     "The reference code's W&B config keys for trainer `t`, plus the full bnn_toolkit config"
     c = t.cfg
@@ -118,7 +105,8 @@ class WandbLogger(Callback):
         self.run = None
 
 def wandb_callback(cfg:TrainConfig)->WandbLogger|None:
-    "The W&B callback for `cfg`, or None when W&B is disabled"
+    "The W&B callback for `cfg`, or None when W&B is disabled (also when `cfg.out` is None and no mode was asked for)"
+    if cfg.out is None and cfg.wandb is None and not os.environ.get('WANDB_MODE'): return None   # out=None writes nothing
     mode = resolve_wandb_mode(cfg.wandb)
     if mode == 'disabled': return None
     return WandbLogger(mode, dir=cfg.out, tags=cfg.tags)

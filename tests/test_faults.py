@@ -4,7 +4,7 @@ import json, os, pickle, subprocess, sys
 from pathlib import Path
 import pytest, torch
 import bnn_toolkit as bt
-from bnn_toolkit.training import UnsafeFileError
+from bnn_toolkit.run_store import UnsafeFileError
 
 BIN = Path(sys.executable).parent
 
@@ -237,7 +237,7 @@ def _kill_sweep_mid_run(tmp_path, *extra, epochs=3):
     p.kill(); p.wait()
     return _run_dir(tmp_path)
 
-def _epochs(d): return [r['epoch'] for r in bt.training.read_jsonl(d / 'metrics.jsonl')]
+def _epochs(d): return [r['epoch'] for r in bt.run_store.read_jsonl(d / 'metrics.jsonl')]
 
 def test_killed_sweep_stops_its_run_and_a_restart_resumes_it(tmp_path):
     d = _kill_sweep_mid_run(tmp_path)

@@ -8,6 +8,7 @@ from functools import partial
 import torch, torch.nn as nn, torch.nn.functional as F
 from .core import LearningRule, register_rule, InputHooks, replace_input_grad, feedback_layers, cut_points
 from .core import FEEDBACK_INITS, centred_onehot, signal_shape, new_feedback, project_signal
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['DRTP_TARGETS', 'drtp_target', 'project_target', 'DRTP']
@@ -32,7 +33,7 @@ def project_target(s:torch.Tensor, # the target signal (B, C)
     "$\\delta = sB$, repeated over the spatial positions or tokens of `like`, in `like`'s dtype (see `project_signal`)"
     return project_signal(s, B, like)
 
-# %% ../../nbs/13_drtp.ipynb #3379344d
+# %% ../../nbs/13_drtp.ipynb #33306138
 def _check_flag(name:str, value):
     if not isinstance(value, bool): raise ValueError(f"{name} must be True or False, got {value!r}")
 
@@ -64,60 +65,72 @@ class DRTP(LearningRule):
         self.hooks = InputHooks(hooked, self._at_input)
         self._probe()
 
-    def _param(self)->torch.Tensor: return next(self.model.parameters())
+# %% ../../nbs/13_drtp.ipynb #49d4cdf5
+@patch
+def _param(self:DRTP)->torch.Tensor: return next(self.model.parameters())
 
-    def _new_feedback(self, a:torch.Tensor)->torch.Tensor:
-        p = self._param()   # generated on the CPU with the global RNG, then moved: same matrices on every device
-        return new_feedback(signal_shape(self.model, self.num_classes), tuple(a.shape[1:]), self.init, dtype=p.dtype).to(p.device)
+@patch
+def _new_feedback(self:DRTP, a:torch.Tensor)->torch.Tensor:
+    p = self._param()   # generated on the CPU with the global RNG, then moved: same matrices on every device
+    return new_feedback(signal_shape(self.model, self.num_classes), tuple(a.shape[1:]), self.init, dtype=p.dtype).to(p.device)
 
-    def _at_input(self, name:str, module:nn.Module, a:torch.Tensor):
-        "The pre-hook at each cut point (efficient) or feedback layer (slow)"
-        if not a.requires_grad: return None              # the image, or a detached block input
-        B = self._feedback.get(name)
-        if B is None: B = self._feedback[name] = self._new_feedback(a)
-        s = self._s
-        if self.slow: return None if s is None else replace_input_grad(a, partial(project_target, s, B))
-        if s is not None: a.backward(project_target(s, B, a))   # train the segment that produced `a`, free it
-        return a.detach()
+@patch
+def _at_input(self:DRTP, name:str, module:nn.Module, a:torch.Tensor):
+    "The pre-hook at each cut point (efficient) or feedback layer (slow)"
+    if not a.requires_grad: return None              # the image, or a detached block input
+    B = self._feedback.get(name)
+    if B is None: B = self._feedback[name] = self._new_feedback(a)
+    s = self._s
+    if self.slow: return None if s is None else replace_input_grad(a, partial(project_target, s, B))
+    if s is not None: a.backward(project_target(s, B, a))   # train the segment that produced `a`, free it
+    return a.detach()
 
-    def _probe(self):
-        "Create the feedback matrices from one forward pass of a zero batch (models with `in_shape` only)"
-        in_shape, p = getattr(self.model, 'in_shape', None), self._param()
-        if in_shape is None: return
-        was_training = self.model.training
-        try:
-            self.model.eval()
-            with torch.enable_grad(), self.hooks: self.model(torch.zeros(2, *in_shape, device=p.device, dtype=p.dtype))
-        finally: self.model.train(was_training)
+# %% ../../nbs/13_drtp.ipynb #9b73261c
+@patch
+def _probe(self:DRTP):
+    "Create the feedback matrices from one forward pass of a zero batch (models with `in_shape` only)"
+    in_shape, p = getattr(self.model, 'in_shape', None), self._param()
+    if in_shape is None: return
+    was_training = self.model.training
+    try:
+        self.model.eval()
+        with torch.enable_grad(), self.hooks: self.model(torch.zeros(2, *in_shape, device=p.device, dtype=p.dtype))
+    finally: self.model.train(was_training)
 
-    def forward(self, x:torch.Tensor, y:torch.Tensor)->torch.Tensor:
-        "The model's forward pass with DRTP's hooks; efficient: hidden `.grad` filled, logits' graph only back to the output layer's input"
-        self._s = drtp_target(y, self.num_classes, self._param().dtype, self.batch_mean, self.target == 'centred')
-        try:
-            with self.hooks: return self.model(x)
-        finally: self._s = None
+@patch
+def forward(self:DRTP, x:torch.Tensor, y:torch.Tensor)->torch.Tensor:
+    "The model's forward pass with DRTP's hooks; efficient: hidden `.grad` filled, logits' graph only back to the output layer's input"
+    self._s = drtp_target(y, self.num_classes, self._param().dtype, self.batch_mean, self.target == 'centred')
+    try:
+        with self.hooks: return self.model(x)
+    finally: self._s = None
 
-    def compute_grads(self, x, y):
-        self.model.train()
-        self.zero_grad()                                 # before the forward pass: the hidden layers learn during it
-        logits = self.forward(x, y)
-        loss = self.loss_fn(logits, y)
-        loss.backward()                                  # the output layer (slow: and the whole network)
-        return loss.detach(), logits.detach()
+# %% ../../nbs/13_drtp.ipynb #070736d0
+@patch
+def compute_grads(self:DRTP, x, y):
+    self.model.train()
+    self.zero_grad()                                 # before the forward pass: the hidden layers learn during it
+    logits = self.forward(x, y)
+    loss = self.loss_fn(logits, y)
+    loss.backward()                                  # the output layer (slow: and the whole network)
+    return loss.detach(), logits.detach()
 
-    def config(self)->dict:
-        c = {'method': self.name, 'DRTP version': 'slow' if self.slow else 'efficient', 'DRTP backward init': self.init}
-        if self.batch_mean: c['DRTP target divided by batch size'] = True
-        if self.target != 'centred': c['DRTP target'] = self.target
-        return c
+@patch
+def config(self:DRTP)->dict:
+    c = {'method': self.name, 'DRTP version': 'slow' if self.slow else 'efficient', 'DRTP backward init': self.init}
+    if self.batch_mean: c['DRTP target divided by batch size'] = True
+    if self.target != 'centred': c['DRTP target'] = self.target
+    return c
 
-    def load_state_dict(self, state:dict):
-        "Restore the matrices saved by `state_dict`; once this rule has made its own, the saved keys must match them"
-        unused = set(state.get('feedback', {})) - set(self._feedback) if self._feedback else set()
-        if unused: raise ValueError(f"the saved state has feedback for {sorted(unused)[:3]}{'...' if len(unused) > 3 else ''}, "
-                                    "which this rule does not use: saved by the other DRTP version (slow) or for another model?")
-        super().load_state_dict(state)
+@patch
+def load_state_dict(self:DRTP, state:dict):
+    "Restore the matrices saved by `state_dict`; once this rule has made its own, the saved keys must match them"
+    unused = set(state.get('feedback', {})) - set(self._feedback) if self._feedback else set()
+    if unused: raise ValueError(f"the saved state has feedback for {sorted(unused)[:3]}{'...' if len(unused) > 3 else ''}, "
+                                "which this rule does not use: saved by the other DRTP version (slow) or for another model?")
+    super(DRTP, self).load_state_dict(state)
 
-    def remove_hooks(self):
-        "Unregister the rule's forward pre-hooks (the rule cannot train afterwards)"
-        self.hooks.remove()
+@patch
+def remove_hooks(self:DRTP):
+    "Unregister the rule's forward pre-hooks (the rule cannot train afterwards)"
+    self.hooks.remove()

@@ -8,6 +8,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from torch.func import functional_call
 from torch.nn.utils import parametrize
 from .core import LearningRule, register_rule, feedback_layers, residual_blocks
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['NORM_TYPES', 'PASSES', 'own_parameters', 'effective_tensors', 'parametrized_modules', 'forward_with', 'RuleRandom',
@@ -89,7 +90,7 @@ class RuleRandom:
             try: self.tensors(dev).set_state(s)
             except RuntimeError: self._tensors = None     # e.g. a CUDA state on a machine without CUDA
 
-# %% ../../nbs/16_local_search.ipynb #58987018
+# %% ../../nbs/16_local_search.ipynb #3cad0779
 PASSES = ('double', 'two')
 
 class Perturbed:
@@ -115,49 +116,55 @@ class Perturbed:
         "Context in which the hooks do nothing: run the chosen module itself (e.g. with `forward_with`) inside it"
         return self._Busy(self)
 
-    def _hook(self, module, args, out):
-        t = self._target
-        if t is None or self.busy_ or t['module'] is not module: return None
-        t['calls'] += 1
-        if t['calls'] > t['expected']:
-            raise RuntimeError(f"module {t['name']!r} runs more than once per forward pass; "
-                               f"perturbative rules need each candidate module called once")
-        if 'minus' in t: return t.pop('minus')          # second pass of passes='two'
-        x, B = args[0], t['B']
-        if x.shape[0] == 2 * B: x, out = x[:B], out[:B]  # inside a doubled residual block: the halves are equal here
-        with self.busy: plus, minus = t['outputs'](module, x, out)
-        if self.passes == 'double': return torch.cat([plus, minus])
-        t['minus'] = minus
-        return plus
+# %% ../../nbs/16_local_search.ipynb #0f4180ad
+@patch
+def _hook(self:Perturbed, module, args, out):
+    t = self._target
+    if t is None or self.busy_ or t['module'] is not module: return None
+    t['calls'] += 1
+    if t['calls'] > t['expected']:
+        raise RuntimeError(f"module {t['name']!r} runs more than once per forward pass; "
+                           f"perturbative rules need each candidate module called once")
+    if 'minus' in t: return t.pop('minus')          # second pass of passes='two'
+    x, B = args[0], t['B']
+    if x.shape[0] == 2 * B: x, out = x[:B], out[:B]  # inside a doubled residual block: the halves are equal here
+    with self.busy: plus, minus = t['outputs'](module, x, out)
+    if self.passes == 'double': return torch.cat([plus, minus])
+    t['minus'] = minus
+    return plus
 
-    def _tile(self, block, args):
-        t = self._target
-        if t is None or self.passes != 'double' or block not in t['enclosing']: return None
-        if args[0].shape[0] != t['B']: return None       # already doubled by an outer block
-        return (torch.cat([args[0], args[0]]), *args[1:])
+@patch
+def _tile(self:Perturbed, block, args):
+    t = self._target
+    if t is None or self.passes != 'double' or block not in t['enclosing']: return None
+    if args[0].shape[0] != t['B']: return None       # already doubled by an outer block
+    return (torch.cat([args[0], args[0]]), *args[1:])
 
-    def __call__(self, x:torch.Tensor, # the batch (B, ...)
-                 name:str, # the chosen module
-                 outputs, # outputs(module, x, out) -> (plus, minus): the module's two output versions for input x (B)
-                )->tuple[torch.Tensor, torch.Tensor]: # the model's outputs (B, ...) for the plus and minus candidates
-        "The model's outputs with module `name` emitting its plus, then its minus output"
-        B = x.shape[0]
-        enclosing = [b for n, b in self.blocks.items() if name.startswith(n + '.')]
-        self._target = dict(module=self.modules[name], name=name, outputs=outputs, B=B, enclosing=enclosing, calls=0,
-                            expected=1 if self.passes == 'double' else 2)
-        try:
-            if self.passes == 'two': return self.model(x), self.model(x)
-            try: z = self.model(x)
-            except RuntimeError as e:
-                if 'size of tensor' not in str(e): raise
-                raise RuntimeError(f"the doubled batch met a skip connection outside the known residual blocks after "
-                                   f"module {name!r}; use passes='two'") from e
-            return z[:B], z[B:]
-        finally: self._target = None
+# %% ../../nbs/16_local_search.ipynb #e1ffc00d
+@patch
+def __call__(self:Perturbed, x:torch.Tensor, # the batch (B, ...)
+             name:str, # the chosen module
+             outputs, # outputs(module, x, out) -> (plus, minus): the module's two output versions for input x (B)
+            )->tuple[torch.Tensor, torch.Tensor]: # the model's outputs (B, ...) for the plus and minus candidates
+    "The model's outputs with module `name` emitting its plus, then its minus output"
+    B = x.shape[0]
+    enclosing = [b for n, b in self.blocks.items() if name.startswith(n + '.')]
+    self._target = dict(module=self.modules[name], name=name, outputs=outputs, B=B, enclosing=enclosing, calls=0,
+                        expected=1 if self.passes == 'double' else 2)
+    try:
+        if self.passes == 'two': return self.model(x), self.model(x)
+        try: z = self.model(x)
+        except RuntimeError as e:
+            if 'size of tensor' not in str(e): raise
+            raise RuntimeError(f"the doubled batch met a skip connection outside the known residual blocks after "
+                               f"module {name!r}; use passes='two'") from e
+        return z[:B], z[B:]
+    finally: self._target = None
 
-    def remove(self):
-        for h in self.handles: h.remove()
-        self.handles = []
+@patch
+def remove(self:Perturbed):
+    for h in self.handles: h.remove()
+    self.handles = []
 
 # %% ../../nbs/16_local_search.ipynb #2bb9dda2
 @register_rule('ls')

@@ -9,13 +9,17 @@ import torch, torch.nn as nn
 from .core import LearningRule, register_rule, FEEDBACK_INITS, init_feedback, centred_onehot
 from .local_search import (NORM_TYPES, own_parameters, effective_tensors, parametrized_modules,
                                             forward_with, RuleRandom, Perturbed)
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['DISTRIBUTIONS', 'SPSA_PERTURB', 'SPSAG_DIRECTIONS', 'Perturbative', 'SPSA', 'NodePerturbation', 'SPSAH',
            'channel_dim', 'along', 'SPSAG']
 
-# %% ../../nbs/17_spsa.ipynb #e7f7b5f0
+# %% ../../nbs/17_spsa.ipynb #43b514eb
 DISTRIBUTIONS = ('gaussian', 'rademacher')
+
+def _check(value, valid, what):
+    if value not in valid: raise ValueError(f"unknown {what} {value!r}; valid: {', '.join(valid)}")
 
 class Perturbative(LearningRule):
     "Base of the SPSA rules: a train-mode pass (returned loss and logits), then two eval-mode passes perturbing one module"
@@ -42,40 +46,44 @@ class Perturbative(LearningRule):
         "A random perturbation shaped like `like`: N(0, 1) or ±1 entries"
         return self.random.normal(like) if distribution == 'gaussian' else self.random.rademacher(like)
 
-    def outputs(self, module:nn.Module, x:torch.Tensor, out:torch.Tensor)->tuple[torch.Tensor, torch.Tensor]:
-        "The module's plus and minus outputs for input `x` (records what `apply` needs, and the step size in 'c')"
-        raise NotImplementedError
+# %% ../../nbs/17_spsa.ipynb #86452945
+@patch
+def outputs(self:Perturbative, module:nn.Module, x:torch.Tensor, out:torch.Tensor)->tuple[torch.Tensor, torch.Tensor]:
+    "The module's plus and minus outputs for input `x` (records what `apply` needs, and the step size in 'c')"
+    raise NotImplementedError
 
-    def apply(self, module:nn.Module, gain:torch.Tensor):
-        "Fill the module's parameter gradients from the gain (L+ - L-) / 2c"
-        raise NotImplementedError
+@patch
+def apply(self:Perturbative, module:nn.Module, gain:torch.Tensor):
+    "Fill the module's parameter gradients from the gain (L+ - L-) / 2c"
+    raise NotImplementedError
 
-    @torch.no_grad()
-    def compute_grads(self, x, y, module:str|None=None, # the module to perturb (default: one drawn at random)
-                     ):
-        self.zero_grad()
-        self.model.train()
-        logits = self.model(x)                  # BatchNorm statistics, and the returned logits (as the reference)
-        loss = self.loss_fn(logits, y)
-        names = list(self.modules)
-        self.last_module = module if module is not None else names[self.random.choice(len(names))]
-        self._step = {'y': y}
-        self.model.eval()
-        try:
-            zp, zm = self.perturbed(x, self.last_module, self.outputs)
-            gain = (self.loss_fn(zp, y) - self.loss_fn(zm, y)) / (2 * self._step['c'])
-            self.apply(self.modules[self.last_module], gain)
-        finally:
-            self.model.train(); self._step = {}
-        return loss, logits
+@patch
+@torch.no_grad()
+def compute_grads(self:Perturbative, x, y, module:str|None=None, # the module to perturb (default: one drawn at random)
+                 ):
+    self.zero_grad()
+    self.model.train()
+    logits = self.model(x)                  # BatchNorm statistics, and the returned logits (as the reference)
+    loss = self.loss_fn(logits, y)
+    names = list(self.modules)
+    self.last_module = module if module is not None else names[self.random.choice(len(names))]
+    self._step = {'y': y}
+    self.model.eval()
+    try:
+        zp, zm = self.perturbed(x, self.last_module, self.outputs)
+        gain = (self.loss_fn(zp, y) - self.loss_fn(zm, y)) / (2 * self._step['c'])
+        self.apply(self.modules[self.last_module], gain)
+    finally:
+        self.model.train(); self._step = {}
+    return loss, logits
 
-    def state_dict(self)->dict: return {**super().state_dict(), 'random': self.random.state_dict()}
-    def load_state_dict(self, state:dict):
-        super().load_state_dict(state)
-        if 'random' in state: self.random.load_state_dict(state['random'])
+@patch
+def state_dict(self:Perturbative)->dict: return {**super(Perturbative, self).state_dict(), 'random': self.random.state_dict()}
 
-def _check(value, valid, what):
-    if value not in valid: raise ValueError(f"unknown {what} {value!r}; valid: {', '.join(valid)}")
+@patch
+def load_state_dict(self:Perturbative, state:dict):
+    super(Perturbative, self).load_state_dict(state)
+    if 'random' in state: self.random.load_state_dict(state['random'])
 
 # %% ../../nbs/17_spsa.ipynb #d1b3d308
 SPSA_PERTURB = ('weight', 'latent')
@@ -168,7 +176,7 @@ class SPSAH(NodePerturbation):
         return {'method': self.name, 'spsa-c': self.c, 'SPSA-h distribution': self.distribution,
                 'SPSA passes': self.perturbed.passes}
 
-# %% ../../nbs/17_spsa.ipynb #198b987f
+# %% ../../nbs/17_spsa.ipynb #c9d77763
 SPSAG_DIRECTIONS = ('drtp', 'hebbian')
 _CHANNEL_FIRST = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.GroupNorm)
 
@@ -184,6 +192,7 @@ def along(d:torch.Tensor, # (B, w)
     shape[dim] = d.shape[1]
     return d.reshape(shape).expand_as(like)
 
+# %% ../../nbs/17_spsa.ipynb #923246f0
 @register_rule('spsag')
 class SPSAG(NodePerturbation):
     "SPSA-G: perturb one module's output along a unit DRTP-projected target (or Hebbian) direction"
@@ -204,39 +213,45 @@ class SPSAG(NodePerturbation):
         self._ready = direction != 'drtp'
         if not self._ready and getattr(model, 'in_shape', None) is not None: self._make_feedback(model.in_shape)
 
-    def _make_feedback(self, in_shape:tuple):
-        "One (num_classes, channels) matrix per candidate module whose output is not (batch, num_classes)"
-        widths, was_training = {}, self.model.training
-        def record(m, args, out):
-            n = names[id(m)]
-            if not (out.dim() == 2 and out.shape[1] == self.num_classes): widths[n] = out.shape[channel_dim(m, out)]
-        names = {id(m): n for n, m in self.modules.items()}
-        handles = [m.register_forward_hook(record) for m in self.modules.values()]
-        p = next(self.model.parameters())
-        try:
-            self.model.eval()
-            with torch.no_grad(): self.model(torch.zeros(2, *in_shape, device=p.device, dtype=p.dtype))
-        finally:
-            for h in handles: h.remove()
-            self.model.train(was_training)
-        for n in self.modules:            # module order, on the CPU, from the global RNG; then to the model
-            if n in widths and n not in self._feedback:
-                self._feedback[n] = init_feedback(self.num_classes, widths[n], self.init).to(p.device, p.dtype)
-        self._ready = True
+# %% ../../nbs/17_spsa.ipynb #ff810c6c
+@patch
+def _make_feedback(self:SPSAG, in_shape:tuple):
+    "One (num_classes, channels) matrix per candidate module whose output is not (batch, num_classes)"
+    widths, was_training = {}, self.model.training
+    def record(m, args, out):
+        n = names[id(m)]
+        if not (out.dim() == 2 and out.shape[1] == self.num_classes): widths[n] = out.shape[channel_dim(m, out)]
+    names = {id(m): n for n, m in self.modules.items()}
+    handles = [m.register_forward_hook(record) for m in self.modules.values()]
+    p = next(self.model.parameters())
+    try:
+        self.model.eval()
+        with torch.no_grad(): self.model(torch.zeros(2, *in_shape, device=p.device, dtype=p.dtype))
+    finally:
+        for h in handles: h.remove()
+        self.model.train(was_training)
+    for n in self.modules:            # module order, on the CPU, from the global RNG; then to the model
+        if n in widths and n not in self._feedback:
+            self._feedback[n] = init_feedback(self.num_classes, widths[n], self.init).to(p.device, p.dtype)
+    self._ready = True
 
-    def compute_grads(self, x, y, module=None):
-        if not self._ready: self._make_feedback(tuple(x.shape[1:]))
-        return super().compute_grads(x, y, module)
+# %% ../../nbs/17_spsa.ipynb #6d3c5f4a
+@patch
+def compute_grads(self:SPSAG, x, y, module=None):
+    if not self._ready: self._make_feedback(tuple(x.shape[1:]))
+    return super(SPSAG, self).compute_grads(x, y, module)
 
-    def direction(self, module, out):
-        if self.pert == 'hebbian': d = out
-        else:
-            s = centred_onehot(self._step['y'], self.num_classes, dtype=out.dtype)
-            if out.shape == s.shape: d = s
-            else: d = along(s @ self._feedback[self.last_module], out, channel_dim(module, out))
-        return d / torch.linalg.vector_norm(d).clamp_min(torch.finfo(d.dtype).tiny), self.c
+@patch
+def direction(self:SPSAG, module, out):
+    if self.pert == 'hebbian': d = out
+    else:
+        s = centred_onehot(self._step['y'], self.num_classes, dtype=out.dtype)
+        if out.shape == s.shape: d = s
+        else: d = along(s @ self._feedback[self.last_module], out, channel_dim(module, out))
+    return d / torch.linalg.vector_norm(d).clamp_min(torch.finfo(d.dtype).tiny), self.c
 
-    def config(self)->dict:
-        c = {'method': self.name, 'spsa-g-pert': self.pert, 'spsa-c': self.c, 'SPSA passes': self.perturbed.passes}
-        if self.pert == 'drtp': c['SPSA-G backward init'] = self.init
-        return c
+@patch
+def config(self:SPSAG)->dict:
+    c = {'method': self.name, 'spsa-g-pert': self.pert, 'spsa-c': self.c, 'SPSA passes': self.perturbed.passes}
+    if self.pert == 'drtp': c['SPSA-G backward init'] = self.init
+    return c

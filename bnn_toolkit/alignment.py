@@ -20,7 +20,7 @@ from .learner import Callback
 
 # %% auto #0
 __all__ = ['alignment_angles', 'optimizer_steps', 'SignalCosine', 'signal_cosines', 'weight_alignment', 'probe_metrics',
-           'AlignmentProbe']
+           'AlignmentProbe', 'angles_of']
 
 # %% ../nbs/21_alignment.ipynb #99038ee5
 def _angle(a:torch.Tensor, b:torch.Tensor)->float:
@@ -327,15 +327,18 @@ class AlignmentProbe(Callback):
         x, y = next(iter(t.data.eval.batches(self.probe_size)))
         self.x, self.y = x, t.target(x, y)     # labels, or the image itself when reconstructing
         self.bp = make_rule('bp', t.model, t.rule.num_classes, loss_fn=t.rule.loss_fn)
-        t.alignment, t.last_alignment, t.last_probe = [], None, None
+        t.probes, t.probe = [], None
         self.file = Path(t.cfg.out) / 'alignment.jsonl' if t.cfg.out else None
     def after_batch(self, t):
         if t.step % self.every: return
         grads = gradient_metrics(t.model)      # this training step's gradients, before the probe's own passes
         m = probe_metrics(t.model, t.rule, self.x, self.y, self.bp, self.threshold, t.opt if self.step_alignment else None)
         record = {'step': t.step, 'epoch': t.epoch + 1, **m, **grads}
-        t.alignment.append(record); t.last_probe = record
-        angles = {k.removeprefix('alignment/'): v for k, v in m.items() if k.startswith('alignment/')}
-        t.last_alignment = {'step': t.step, **angles}    # the earlier form, read by the W&B logger and the launcher
+        t.probes.append(record); t.probe = record
         if self.file is not None:
             with open(self.file, 'a') as f: f.write(json.dumps(record) + '\n')
+
+# %% ../nbs/21_alignment.ipynb #092346f7
+def angles_of(record:dict)->dict:
+    "The alignment angles of a probe record, by layer (and 'total'), with its step: what the launcher plots"
+    return {'step': record['step'], **{k.removeprefix('alignment/'): v for k, v in record.items() if k.startswith('alignment/')}}

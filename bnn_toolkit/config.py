@@ -5,16 +5,16 @@
 # %% ../nbs/29_config.ipynb #18b9022b
 from __future__ import annotations
 import argparse, ast, importlib.util, math, secrets, time
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 import yaml
 from pathlib import Path
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['OPTION_GROUPS', 'PACKAGE_DIR', 'CONFIGS_DIR', 'ConfigError', 'option', 'comma_ints', 'name_value', 'DataOptions',
-           'ModelOptions', 'RuleOptions', 'OptimOptions', 'OutputOptions', 'TrainConfig', 'option_flag', 'option_table',
-           'option_names', 'optimizer_names', 'select_device', 'run_name', 'new_run_dir', 'declared_rule_names',
-           'shipped_configs', 'config_file_path']
+__all__ = ['OPTION_GROUPS', 'SETTINGS', 'PACKAGE_DIR', 'CONFIGS_DIR', 'ConfigError', 'option', 'comma_ints', 'name_value',
+           'DataOptions', 'ModelOptions', 'RuleOptions', 'OptimOptions', 'OutputOptions', 'TrainConfig', 'option_flag',
+           'option_table', 'option_names', 'optimizer_names', 'select_device', 'setting_name', 'run_name',
+           'new_run_dir', 'declared_rule_names', 'shipped_configs', 'config_file_path']
 
 # %% ../nbs/29_config.ipynb #3cdd6741
 class ConfigError(ValueError):
@@ -307,14 +307,20 @@ def estimator(self:TrainConfig)->str|None:
     return 'identity' if self.unsat else (self.ste or 'clipped')
 
 # %% ../nbs/29_config.ipynb #82a9e60b
+SETTINGS = ('continuous', 'binary-weights', 'binary-act', 'binary')   # how binary a network is, as the article's tables say
+
+def setting_name(c:TrainConfig|dict)->str:
+    "A run's setting (one of `SETTINGS`) from its config, or its config.json as a dict; Bi-Real activations are binary"
+    c = c if isinstance(c, dict) else asdict(c)
+    w, a = bool(c.get('binary_weights')), bool(c.get('binary_act') or c.get('bireal_act'))
+    return SETTINGS[2 * a + w]
+
 def run_name(cfg:TrainConfig)->str:
     "The reference code's W&B run name for `cfg`"
     name = f"{cfg.model}-{cfg.method}"
     if cfg.method in ('spsa', 'spsah') and cfg.opt != 'SGD': name += f"-{cfg.opt}"
-    if cfg.binary_weights and cfg.binary_act: name += '-binary'
-    elif cfg.binary_weights: name += '-binary-weights'
-    elif cfg.binary_act or cfg.bireal_act: name += '-binary-act'
-    return name
+    setting = setting_name(cfg)
+    return name if setting == 'continuous' else f"{name}-{setting}"
 
 def new_run_dir(cfg:TrainConfig, store:str|Path='runs')->Path:
     "A fresh run directory in `store`: `<run name>-<time>-<4 random hex digits>` (the CLI's and the launcher's default)"

@@ -65,6 +65,9 @@ class Trainer:
         self.seed, self.device = seed, torch.device(device)
         self.epoch, self.step, self.history, self.status, self.stop = 0, 0, [], 'created', False
         self.batch_log, self.error, self.elapsed_before, self._resume_rng = None, None, 0.0, None
+        # what callbacks tell each other, declared here: the alignment probe's records (`probe`: the latest one, read
+        # by the loggers at the same step), and whether early stopping ended the run
+        self.probe, self.probes, self.early_stopped = None, [], False
         self.latents = [latent_weight(m) for m in model.modules() if is_binary_weight(m)]
         # classification: accuracy against labels; reconstruction: PSNR against the input image in [0, 1]
         self.metric_name = 'psnr' if cfg.reconstruction else 'accuracy'

@@ -9,6 +9,8 @@ from dataclasses import asdict
 from pathlib import Path
 from .config import TrainConfig, run_name
 from .learner import Callback
+from fastcore.basics import patch
+
 
 # %% auto #0
 __all__ = ['WANDB_MODES', 'has_wandb_key', 'resolve_wandb_mode', 'wandb_config', 'WandbLogger', 'wandb_callback']
@@ -45,7 +47,7 @@ def wandb_config(t)->dict:
             'save': c.save, 'device': str(t.device), 'mlp-mixer-dim': c.mlp_mixer_dim,
             'mlp-mixer-layers': c.mlp_mixer_layers, 'dataset': c.dataset, **t.rule.config(), 'bnn_toolkit': asdict(c)}
 
-# %% ../nbs/31_tracking.ipynb #29deb5df
+# %% ../nbs/31_tracking.ipynb #7eb92dd4
 class WandbLogger(Callback):
     "Log a run to Weights & Biases under the reference code's keys; W&B errors never stop training"
     order = 40
@@ -68,42 +70,52 @@ class WandbLogger(Callback):
             warnings.warn(f"W&B online did not answer ({e}); logging offline instead, `wandb sync` uploads it later")
             return wandb.init(mode='offline', **kw)
 
-    def before_fit(self, t):
-        self.logging = True
-        try:
-            import wandb
-            if self.dir: Path(self.dir).mkdir(parents=True, exist_ok=True)
-            # one W&B run per run directory: a resumed run (--resume) continues the same W&B run
-            id_file = Path(self.dir) / 'wandb_id.txt' if self.dir else None
-            run_id = id_file.read_text().strip() if id_file is not None and id_file.exists() else secrets.token_hex(4)
-            if id_file is not None: id_file.write_text(run_id)
-            self.run = self._init(wandb, project=self.project, name=run_name(t.cfg), config=wandb_config(t), tags=self.tags,
-                                  dir=self.dir, reinit='finish_previous', id=run_id, resume='allow')
-        except Exception as e:
-            warnings.warn(f"W&B could not start ({e}); training goes on without it"); self.run = None
 
-    def after_batch(self, t):
-        p = getattr(t, 'last_probe', None)     # the alignment probe's record of this step (--align-every)
-        if p is not None and p['step'] == t.step:
-            self._safe(lambda: self.run.log({k: v for k, v in p.items() if k not in ('step', 'epoch')}, step=t.step))
-        b, m = t.batch_log, t.metric_name    # read from the device every log_every steps; m: accuracy, or psnr
-        if b is None: return
-        self._safe(lambda: self.run.log({'epoch': t.epoch, 'train/batch loss': b['train/batch_loss'],
-                                         'batch/loss': b['train/batch_loss'], f'batch/{m}': b[f'train/batch_{m}']},
-                                        step=t.step))
+# %% ../nbs/31_tracking.ipynb #d32099d6
+@patch
+def before_fit(self:WandbLogger, t):
+    self.logging = True
+    try:
+        import wandb
+        if self.dir: Path(self.dir).mkdir(parents=True, exist_ok=True)
+        # one W&B run per run directory: a resumed run (--resume) continues the same W&B run
+        id_file = Path(self.dir) / 'wandb_id.txt' if self.dir else None
+        run_id = id_file.read_text().strip() if id_file is not None and id_file.exists() else secrets.token_hex(4)
+        if id_file is not None: id_file.write_text(run_id)
+        self.run = self._init(wandb, project=self.project, name=run_name(t.cfg), config=wandb_config(t), tags=self.tags,
+                              dir=self.dir, reinit='finish_previous', id=run_id, resume='allow')
+    except Exception as e:
+        warnings.warn(f"W&B could not start ({e}); training goes on without it"); self.run = None
 
-    def after_epoch(self, t):
-        self._safe(lambda: self.run.log({k: v for k, v in t.history[-1].items() if k != 'step'}, step=t.step))
 
-    def after_fit(self, t):
-        if self.run is None: return
-        s, m = t.summary, t.metric_name
-        self._safe(lambda: self.run.summary.update({k: s.get(k) for k in ('status', f'final_{m}', f'best_{m}', 'best_epoch')}))
-        # wandb itself prints where an offline run is and the `wandb sync` command that uploads it
-        self.logging = True
-        self._safe(lambda: self.run.finish(exit_code=0 if t.status in ('finished', 'stopped') else 1))
-        self.run = None
+# %% ../nbs/31_tracking.ipynb #e47adc52
+@patch
+def after_batch(self:WandbLogger, t):
+    p = t.probe                            # the alignment probe's latest record (--align-every)
+    if p is not None and p['step'] == t.step:
+        self._safe(lambda: self.run.log({k: v for k, v in p.items() if k not in ('step', 'epoch')}, step=t.step))
+    b, m = t.batch_log, t.metric_name    # read from the device every log_every steps; m: accuracy, or psnr
+    if b is None: return
+    self._safe(lambda: self.run.log({'epoch': t.epoch, 'train/batch loss': b['train/batch_loss'],
+                                     'batch/loss': b['train/batch_loss'], f'batch/{m}': b[f'train/batch_{m}']},
+                                    step=t.step))
 
+@patch
+def after_epoch(self:WandbLogger, t):
+    self._safe(lambda: self.run.log({k: v for k, v in t.history[-1].items() if k != 'step'}, step=t.step))
+
+@patch
+def after_fit(self:WandbLogger, t):
+    if self.run is None: return
+    s, m = t.summary, t.metric_name
+    self._safe(lambda: self.run.summary.update({k: s.get(k) for k in ('status', f'final_{m}', f'best_{m}', 'best_epoch')}))
+    # wandb itself prints where an offline run is and the `wandb sync` command that uploads it
+    self.logging = True
+    self._safe(lambda: self.run.finish(exit_code=0 if t.status in ('finished', 'stopped') else 1))
+    self.run = None
+
+
+# %% ../nbs/31_tracking.ipynb #2740e629
 def wandb_callback(cfg:TrainConfig)->WandbLogger|None:
     "The W&B callback for `cfg`, or None when W&B is disabled (also when `cfg.out` is None and no mode was asked for)"
     if cfg.out is None and cfg.wandb is None and not os.environ.get('WANDB_MODE'): return None   # out=None writes nothing

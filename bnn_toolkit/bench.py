@@ -11,19 +11,19 @@ import torch, torch.nn as nn
 from .binarize import binarize
 from .models import build_model
 from .rules.core import make_rule, rule_options_from_config
-from .config import TrainConfig, select_device
+from .config import TrainConfig, select_device, SETTINGS
 from .data import DataBundle, TensorSplit
 from .learner import Trainer
 from .training import build_model_for, make_optimizer
 
 # %% auto #0
-__all__ = ['RULE_NAMES', 'SETTINGS', 'AMP_DTYPES', 'CLOCKS', 'CSV_COLUMNS', 'TABLE_COLUMNS', 'BenchCase', 'bench_cases',
+__all__ = ['RULE_NAMES', 'BENCH_SETTINGS', 'AMP_DTYPES', 'CLOCKS', 'CSV_COLUMNS', 'TABLE_COLUMNS', 'BenchCase', 'bench_cases',
            'bench_config', 'bench_model', 'TrainStep', 'ActivationMeter', 'peak_memory', 'measure', 'markdown_table',
            'write_csv', 'FashionMNISTItems', 'epoch_comparison', 'run_benchmark', 'busy_cpu_note', 'main']
 
 # %% ../nbs/70_bench.ipynb #74204e3d
 RULE_NAMES = ('bp', 'dfa', 'drtp', 'hsic', 'pepita')
-SETTINGS = ('continuous', 'binary')
+BENCH_SETTINGS = (SETTINGS[0], SETTINGS[-1])   # the two ends of `config.SETTINGS`: continuous and fully binary
 
 @dataclass
 class BenchCase:
@@ -50,7 +50,7 @@ def bench_cases(quick:bool=False, # small CNN, for a run of a minute or two on a
 
 def bench_config(case:BenchCase, method:str, setting:str)->TrainConfig:
     "The TrainConfig of one benchmark cell (fully binary: sign weights and sign activations)"
-    if setting not in SETTINGS: raise ValueError(f"unknown setting {setting!r}; valid settings: {', '.join(SETTINGS)}")
+    if setting not in BENCH_SETTINGS: raise ValueError(f"unknown setting {setting!r}; valid settings: {', '.join(BENCH_SETTINGS)}")
     binary = setting == 'binary'
     return TrainConfig(model=case.model, method=method, bs=case.bs, binary_weights=binary, binary_act=binary,
                        **case.config).validate()
@@ -281,7 +281,7 @@ def epoch_comparison(device='cpu', workers:int=4, limit:int|None=None, root=None
                 tensor_epoch_s=ours, dataloader_epoch_s=theirs, dataloader_workers=workers, speedup=theirs / ours)
 
 # %% ../nbs/70_bench.ipynb #6ca766f3
-def run_benchmark(quick:bool=False, device=None, rules=RULE_NAMES, settings=SETTINGS, models:list|None=None,
+def run_benchmark(quick:bool=False, device=None, rules=RULE_NAMES, settings=BENCH_SETTINGS, models:list|None=None,
                   reps:int|None=None, steps:int|None=None, log=print, **step_options)->list[dict]:
     "Every case x setting x rule: the benchmark's rows"
     dev = select_device(device)
@@ -323,7 +323,7 @@ def _bench_parser()->argparse.ArgumentParser:
     p.add_argument('--csv', metavar='FILE', help="also write the rows as CSV")
     p.add_argument('--device', default=None, help="cpu, cuda, cuda:N (default: CUDA when present)")
     p.add_argument('--rules', nargs='+', default=list(RULE_NAMES), help="rules to run (BP always runs)")
-    p.add_argument('--settings', nargs='+', default=list(SETTINGS), choices=SETTINGS)
+    p.add_argument('--settings', nargs='+', default=list(BENCH_SETTINGS), choices=BENCH_SETTINGS)
     p.add_argument('--models', nargs='+', default=None, help="case names or model names to run (default: all)")
     p.add_argument('--reps', type=int, default=None, help="interleaved rounds (median)")
     p.add_argument('--steps', type=int, default=None, help="steps per rule and round")

@@ -15,7 +15,8 @@ from .config import (TrainConfig, ConfigError, OPTION_GROUPS, option_flag, optio
 
 # %% auto #0
 __all__ = ['NOT_SETTABLE', 'add_option', 'options_epilog', 'make_parser', 'resolve_flags', 'parse_flags', 'config_from_args',
-           'train_flags', 'unknown_flag_error', 'flag_argv', 'read_yaml_mapping', 'config_file_argv', 'main']
+           'config_from_flags', 'train_flags', 'unknown_flag_error', 'flag_argv', 'read_yaml_mapping',
+           'config_file_argv', 'main']
 
 # %% ../nbs/32_cli.ipynb #5bd495be
 class _HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
@@ -107,17 +108,19 @@ def parse_flags(argv:list[str])->tuple[dict, dict, bool, str|None]:
         ns = fields_of(config_file_argv(ns['config_file']) + list(argv))
     progress, resume = not ns.pop('no_progress'), ns.pop('resume')
     ns.pop('config_file')
-    defaults = fields_of([]); defaults.pop('no_progress'); defaults.pop('resume'); defaults.pop('config_file')
-    return ns, defaults, progress, resume
+    return ns, {f.name: f.default for f in fields(TrainConfig)}, progress, resume
 
 def config_from_args(argv:list[str]|None=None)->tuple[TrainConfig, bool]:
     "Parse `bnn-train` flags into a validated `TrainConfig`; also return whether to show progress"
     ns, _, progress, resume = parse_flags(sys.argv[1:] if argv is None else argv)
     if resume: raise ConfigError("--resume continues an existing run: use `main`, not `config_from_args`")
+    return config_from_flags(ns), progress
+
+def config_from_flags(ns:dict)->TrainConfig:
+    "The validated `TrainConfig` of parsed flags (`parse_flags`), in a new run directory unless `--out` was given"
     cfg = TrainConfig(**ns).validate()
-    if cfg.out is None:
-        cfg.out = str(new_run_dir(cfg))
-    return cfg, progress
+    if cfg.out is None: cfg.out = str(new_run_dir(cfg))
+    return cfg
 
 # %% ../nbs/32_cli.ipynb #8e845de2
 NOT_SETTABLE = ('help', 'version', 'list-configs', 'config-file', 'resume')   # never keys of config files or sweep parameters
@@ -187,10 +190,10 @@ def config_file_argv(path, # a config file: bnn-train flag names as keys
 # %% ../nbs/32_cli.ipynb #154857a6
 def _resume(run_dir:str, flags:dict, defaults:dict, progress:bool):
     "Continue the run in `run_dir`; flags that differ from the defaults must be allowed changes (`train` checks)"
-    from bnn_toolkit.training import read_json, resume_config, train    # torch: see `main`
+    from bnn_toolkit.training import read_json, resumed_config, train    # torch: see `main`
     given = {k: v for k, v in flags.items() if v != defaults[k]}
     if 'out' in given: raise ConfigError(f"--resume {run_dir} continues in {run_dir}: drop --out")
-    cfg, _ = resume_config(run_dir, **given)        # refuses a missing run and changes that would alter the results
+    cfg = resumed_config(run_dir, **given)        # refuses a missing run and changes that would alter the results
     summary = Path(run_dir) / 'summary.json'
     s = read_json(summary) if summary.exists() and summary.stat().st_size else {}
     if s.get('status') == 'finished' and ('epochs' not in given or cfg.epochs <= s.get('epochs_run', 0)):
@@ -220,7 +223,7 @@ def main(argv:list[str]|None=None)->int:
             if t is None: return 0
             cfg = t.cfg
         else:
-            cfg, progress = config_from_args(argv)
+            cfg = config_from_flags(flags)
             t = train(cfg, [_Announce(f"bnn-train: {run_name(cfg)} on {cfg.dataset} -> {cfg.out}")], progress=progress)
     except TrainingDiverged as e:
         print(f"bnn-train: failed: {e}", file=sys.stderr); return 1

@@ -23,8 +23,8 @@ from .alignment import AlignmentProbe
 from .tracking import wandb_callback
 
 # %% auto #0
-__all__ = ['RESUMABLE_OVERRIDES', 'make_optimizer', 'build_model_for', 'resume_config', 'sigterm_stops_run', 'run_callbacks',
-           'train']
+__all__ = ['RESUMABLE_OVERRIDES', 'make_optimizer', 'build_model_for', 'resumed_config', 'resume_config', 'sigterm_stops_run',
+           'run_callbacks', 'train']
 
 # %% ../nbs/30b_training.ipynb #26241413
 def make_optimizer(name:str, params, lr:float, wd:float=0.0,
@@ -78,8 +78,8 @@ def build_model_for(cfg:TrainConfig, num_classes:int, in_shape:tuple)->nn.Module
 # %% ../nbs/30b_training.ipynb #7c241f5e
 RESUMABLE_OVERRIDES = option_names(resumable=True)   # declared with each option (`config.option`)
 
-def resume_config(run_dir:Path|str, **overrides)->tuple[TrainConfig, dict|None]:
-    "The config of the run in `run_dir` (with allowed `overrides`) and its last checkpoint (None before the first)"
+def resumed_config(run_dir:Path|str, **overrides)->TrainConfig:
+    "The validated config of the run in `run_dir` with `overrides`, refusing those that would change its results"
     run_dir = Path(run_dir)
     if not (run_dir / 'config.json').exists():
         raise ConfigError(f"{run_dir} holds no run to resume (no config.json); start one with --out {run_dir}")
@@ -92,12 +92,16 @@ def resume_config(run_dir:Path|str, **overrides)->tuple[TrainConfig, dict|None]:
         was = ', '.join(f"{k}={getattr(cfg, k)!r}" for k in bad)
         raise ConfigError(f"{run_dir} was run with {was}; --resume continues a run with its own configuration "
                           f"(only {', '.join(RESUMABLE_OVERRIDES)} may change): drop those options or start a new run")
-    cfg = replace(cfg, **differ, out=str(run_dir))
-    ckpt = run_dir / 'checkpoint.pt'
+    return replace(cfg, **differ, out=str(run_dir)).validate()
+
+def resume_config(run_dir:Path|str, **overrides)->tuple[TrainConfig, dict|None]:
+    "The config of the run in `run_dir` (with allowed `overrides`) and its last checkpoint (None before the first)"
+    cfg = resumed_config(run_dir, **overrides)
+    ckpt = Path(run_dir) / 'checkpoint.pt'
     state = load_checkpoint(ckpt) if ckpt.exists() else None
     if state is not None and state['seed'] != cfg.seed:
         raise ConfigError(f"{ckpt} belongs to another run (seed {state['seed']}, config.json says {cfg.seed})")
-    return cfg.validate(), state
+    return cfg, state
 
 @contextmanager
 def sigterm_stops_run():

@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 from . import __version__
 from dataclasses import fields
-from .config import (TrainConfig, ConfigError, OPTION_GROUPS, option_flag, option_table, run_name, new_run_dir,
+from .config import (TrainConfig, ConfigError, option_groups, option_flag, option_table, run_name, new_run_dir,
                                 declared_rule_names, config_file_path, shipped_configs)
 
 # %% auto #0
@@ -57,24 +57,25 @@ def add_option(group, # an argparse parser or argument group
                            help=f'{flag} off' if value is False else f'same as {flag} {value}')
 
 # %% ../nbs/32_cli.ipynb #8895637b
-def options_epilog()->str:
+def options_epilog(config:type=TrainConfig)->str:
     "The option table and the learning rules, for the end of `bnn-train --help`"
     rows = [(r['flag'], r['field'], repr(r['default']), 'yes' if r['resumable'] else '',
-             'yes' if r['affects_results'] else '', r['label'] or '') for r in option_table()]
+             'yes' if r['affects_results'] else '', r['label'] or '') for r in option_table(config)]
     head = ('flag', 'field', 'default', 'resumable', 'affects results', 'launcher label')
     width = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
     line = lambda r: '  ' + '  '.join(v.ljust(w) for v, w in zip(r, width)).rstrip()
     return '\n'.join([f"learning rules: {', '.join(declared_rule_names())}", '', 'options:', line(head),
                       *map(line, rows)])
 
-def make_parser()->argparse.ArgumentParser:
+def make_parser(config:type=TrainConfig, # the configuration class whose option declarations make the flags
+               )->argparse.ArgumentParser:
     "The `bnn-train` argument parser, made from `TrainConfig`'s option declarations"
     p = _Parser(prog='bnn-train', description='Train a (binary) neural network with backprop or an alternative to it.',
-                epilog=options_epilog(), formatter_class=_HelpFormatter)
+                epilog=options_epilog(config), formatter_class=_HelpFormatter)
     p.add_argument('--version', action='version', version=f'bnn_toolkit {__version__}')
-    for title, options in OPTION_GROUPS.items():
+    for title, options in option_groups(config).items():
         g = p.add_argument_group(title)
-        for f in fields(options): add_option(g, f)
+        for f in options: add_option(g, f)
     g = p.add_argument_group('runs')
     g.add_argument('--no-progress', action='store_true', help='no progress bars')
     g.add_argument('--config-file', default=None, metavar='FILE_OR_NAME',
@@ -86,9 +87,10 @@ def make_parser()->argparse.ArgumentParser:
 
 # %% ../nbs/32_cli.ipynb #49465062
 def resolve_flags(ns:dict, # parsed flags (`vars` of argparse's namespace)
+                  config:type=TrainConfig, # the configuration class the flags were made from
                  )->dict:
     "The `TrainConfig` fields of parsed flags `ns`: switches turned into values, declared conversions applied"
-    for f in fields(TrainConfig):
+    for f in fields(config):
         m = f.metadata
         given = [(f'--{s}', v) for s, v in m['switches'].items() if ns.pop(f'{f.name}:{s}')]
         if m['switches'] and ns[f.name] is not None: given.append((f'{option_flag(f)} {ns[f.name]}', ns[f.name]))
@@ -118,9 +120,9 @@ def config_from_args(argv:list[str]|None=None)->tuple[TrainConfig, bool]:
 
 def config_from_flags(ns:dict)->TrainConfig:
     "The validated `TrainConfig` of parsed flags (`parse_flags`), in a new run directory unless `--out` was given"
-    cfg = TrainConfig(**ns).validate()
+    cfg = TrainConfig(**ns)
     if cfg.out is None: cfg.out = str(new_run_dir(cfg))
-    return cfg
+    return cfg.validate()
 
 # %% ../nbs/32_cli.ipynb #8e845de2
 NOT_SETTABLE = ('help', 'version', 'list-configs', 'config-file', 'resume')   # never keys of config files or sweep parameters

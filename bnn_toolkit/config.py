@@ -13,8 +13,8 @@ from fastcore.basics import patch
 # %% auto #0
 __all__ = ['OPTION_GROUPS', 'SETTINGS', 'PACKAGE_DIR', 'CONFIGS_DIR', 'ConfigError', 'option', 'comma_ints', 'name_value',
            'DataOptions', 'ModelOptions', 'RuleOptions', 'OptimOptions', 'OutputOptions', 'TrainConfig', 'option_flag',
-           'option_table', 'option_names', 'optimizer_names', 'select_device', 'setting_name', 'run_name',
-           'new_run_dir', 'declared_rule_names', 'shipped_configs', 'config_file_path']
+           'option_groups', 'option_table', 'option_names', 'optimizer_names', 'select_device', 'setting_name',
+           'run_name', 'new_run_dir', 'declared_rule_names', 'shipped_configs', 'config_file_path']
 
 # %% ../nbs/29_config.ipynb #3cdd6741
 class ConfigError(ValueError):
@@ -175,15 +175,23 @@ def option_flag(f)->str:
     "The CLI flag of field `f`"
     return f.metadata['flag'] or '--' + f.name.replace('_', '-')
 
-def option_table()->list[dict]:
+def option_groups(config:type=TrainConfig)->dict[str, list]:
+    "The fields of `config` by group: the title of the option class that declares each (its docstring for a new one)"
+    titles, out = {cls: title for title, cls in OPTION_GROUPS.items()}, {}
+    for f in fields(config):
+        cls = next(c for c in reversed(config.__mro__) if f.name in c.__dict__.get('__annotations__', {}))
+        out.setdefault(titles.get(cls, cls.__doc__ or cls.__name__), []).append(f)
+    return out
+
+def option_table(config:type=TrainConfig)->list[dict]:
     "One row per option: flag, field, default, whether --resume may change it, whether it affects results, label"
     return [dict(flag=option_flag(f), field=f.name, default=f.default, resumable=f.metadata['resumable'],
                  affects_results=not f.metadata['neutral'], quick_check=f.metadata['quick'], label=f.metadata['label'])
-            for f in fields(TrainConfig)]
+            for f in fields(config)]
 
-def option_names(**want)->tuple[str, ...]:
+def option_names(config:type=TrainConfig, **want)->tuple[str, ...]:
     "Names of the fields whose declaration has the given values, e.g. `option_names(resumable=True)`"
-    return tuple(f.name for f in fields(TrainConfig) if all(f.metadata[k] == v for k, v in want.items()))
+    return tuple(f.name for f in fields(config) if all(f.metadata[k] == v for k, v in want.items()))
 
 # %% ../nbs/29_config.ipynb #7855a02b
 _TYPES = {'bool': (bool,), 'int': (int,), 'float': (int, float), 'str': (str,), 'list': (list, tuple), 'dict': (dict,)}
@@ -270,7 +278,7 @@ def check_names(self:TrainConfig):
     from bnn_toolkit.binarize import STE_NAMES
     from bnn_toolkit.models import MODELS
     from bnn_toolkit.data import get_dataset
-    from bnn_toolkit.rules.core import get_rule_class, rule_names
+    from bnn_toolkit.rules.core import get_rule_class, rule_names, rule_options
     from bnn_toolkit.autoencoders import autoencoder_name
     def need(ok, msg):
         if not ok: raise ConfigError(msg)
@@ -278,6 +286,8 @@ def check_names(self:TrainConfig):
          f"valid estimators: {', '.join(STE_NAMES)}")
     need(self.opt in optimizer_names(), f"unknown optimizer {self.opt!r}; valid optimizers: {', '.join(optimizer_names())}")
     get_rule_class(self.method)                      # unknown method -> error naming the valid ones
+    bad, valid = sorted(set(self.rule_options or {}) - set(rule_options(self.method))), list(rule_options(self.method))
+    need(not bad, f"method {self.method!r} has no option(s) {', '.join(bad)}; valid options: {', '.join(valid) or 'none'}")
     get_dataset(self.dataset)                        # unknown dataset -> the same
     select_device(self.device)                       # unknown device, or CUDA asked for where there is none
     if self.reconstruction:
@@ -297,7 +307,13 @@ def check_names(self:TrainConfig):
 def validate(self:TrainConfig)->TrainConfig:
     "Raise `ConfigError` for values and combinations that cannot run; return self"
     self.check_types(); self.check_values(); self.check_combinations(); self.check_names()
+    object.__setattr__(self, '_validated', repr(self))    # what was checked: `is_validated` is true until a field changes
     return self
+
+@patch(as_prop=True)
+def is_validated(self:TrainConfig)->bool:
+    "Has `validate` passed on these exact values? (so that `train` need not check a config the CLI has just checked)"
+    return getattr(self, '_validated', None) == repr(self)
 
 @patch(as_prop=True)
 def estimator(self:TrainConfig)->str|None:

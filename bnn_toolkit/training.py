@@ -134,8 +134,8 @@ def train(config:TrainConfig|None=None, # what to run (fields may also be given 
         if config is not None: raise ConfigError("resume= continues a run with its own config: give no config")
         cfg, state = resume_config(resume, **overrides)
     else:
-        cfg = replace(config, **overrides) if config is not None else TrainConfig(**overrides)
-        cfg.validate()
+        cfg = config if config is not None and not overrides else replace(config or TrainConfig(), **overrides)
+        if not cfg.is_validated: cfg.validate()     # the CLI has checked its config already
         if cfg.out is not None: check_run_dir(cfg.out)
     seed = seed_everything(cfg.seed)
     device = select_device(cfg.device)

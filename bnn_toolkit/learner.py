@@ -127,7 +127,7 @@ def train_epoch(self:Trainer):
     for self.batch, (x, y) in enumerate(self._limit(self.data.train.batches(self.cfg.bs, shuffle=True, seed=order_seed))):
         self.y = y = self.target(x, y)
         self.loss, self.logits = self.one_step(x, y)
-        self.train_loss.update(self.loss, weight=len(y))
+        self.train_loss.update(self.loss.detach().expand(len(y)))   # one value per sample: a mean over samples
         self.train_acc.update(self.logits, y)
         self.step += 1
         # remember on the device the first step whose loss is not finite (no synchronisation here)
@@ -181,7 +181,7 @@ def evaluate(self:Trainer, split=None)->tuple[float, float]:
         y = self.target(x, y)
         if self.cfg.channels_last and x.dim() == 4: x = x.contiguous(memory_format=torch.channels_last)
         with self.autocast(): logits = self.model(x)
-        self.eval_loss.update(self.rule.loss_fn(logits, y), weight=len(y))
+        self.eval_loss.update(self.rule.loss_fn(logits, y).expand(len(y)))
         self.eval_acc.update(logits, y)
         self.callback('after_eval_batch')
     self.callback('after_eval')

@@ -39,7 +39,7 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message): raise ConfigError(message)
 
 # %% ../nbs/32_cli.ipynb #445a52c1
-_TYPES = {'int': int, 'float': float}
+_ARG_TYPES = {'int': int, 'float': float}   # argparse's type for a field declared int or float (else str)
 
 def add_option(group, # an argparse parser or argument group
                f, # a `TrainConfig` field declared with `option`
@@ -48,7 +48,7 @@ def add_option(group, # an argparse parser or argument group
     m, flag = f.metadata, option_flag(f)
     kw = dict(dest=f.name, help=m['help'], **m['cli'])
     if str(f.type) == 'bool': kw['action'] = 'store_false' if f.default else 'store_true'
-    elif 'type' not in kw: kw['type'] = _TYPES.get(str(f.type).split('|')[0].strip(), str)
+    elif 'type' not in kw: kw['type'] = _ARG_TYPES.get(str(f.type).split('|')[0].strip(), str)
     kw['default'] = None if m['switches'] else f.default
     if m['switches'] and f.default not in (None, False): kw['help'] += f' (default: {f.default})'
     group.add_argument(flag, *m['aliases'], **kw)

@@ -26,7 +26,7 @@ $(CHROMIUM):
 # the main job: a fully binary network trained with DFA on Fashion-MNIST, progress and final test accuracy printed
 train: setup
 	$(VENV)/bin/bnn-train --fashion-mnist --model FullyConnected --fc-batchnorm --binary-act --binary-weights \
-	  --method dfa --bs 128 --epochs 2 --test-set --seed 0
+	  --rule dfa --bs 128 --epochs 2 --test-set --seed 0
 
 # every notebook (one test each) and tests/; the notebooks, executed, also become the docs site (_docs/), which the
 # last tests open in Chromium

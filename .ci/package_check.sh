@@ -111,7 +111,7 @@ grep -qF "$VERSION" <<<"$out" || fail "bnn-train --version does not say $VERSION
 out=$("$BIN/bnn-train" --list-configs) || fail "bnn-train --list-configs failed"
 head -5 <<<"$out"
 grep -qF 'imagenette/MLPMixer-dfa-binary' <<<"$out" || fail "bnn-train --list-configs does not list imagenette/MLPMixer-dfa-binary"
-"$BIN/bnn-train" --fashion-mnist --model FullyConnected --fc-widths 32 --binary-act --binary-weights --method dfa --bs 64 \
+"$BIN/bnn-train" --fashion-mnist --model FullyConnected --fc-widths 32 --binary-act --binary-weights --rule dfa --bs 64 \
   --epochs 1 --limit-batches 5 --out "$TMP/run" --no-progress --wandb disabled || fail "the tiny bnn-train run failed"
 "$BIN/python" -c "import json, sys; s = json.load(open(sys.argv[1])); assert s['status'] == 'finished', s" \
   "$TMP/run/summary.json" || fail "the tiny run's summary.json does not say finished"
@@ -124,7 +124,7 @@ grep -qF 'imagenette/MLPMixer-dfa-binary' <<<"$out" || fail "bnn-train --list-co
 import json, sys
 c = json.load(open(sys.argv[1] + '/config.json'))
 c = c.get('config', c)
-want = dict(method='dfa', lr=0.0001, wd=1e-05, bs=64, binary_act=True, binary_weights=True, dataset='fashion-mnist')
+want = dict(rule='dfa', lr=0.0001, wd=1e-05, bs=64, binary_act=True, binary_weights=True, dataset='fashion-mnist')
 got = {k: c.get(k) for k in want}
 assert got == want, f"config.json has {got}, expected {want}"
 assert json.load(open(sys.argv[1] + '/summary.json'))['status'] == 'finished', "the run did not finish"

@@ -5,7 +5,7 @@
 # %% ../nbs/70_bench.ipynb #fb3d8426
 from __future__ import annotations
 import argparse, csv, gc, inspect, os, statistics, sys, time
-from dataclasses import dataclass, field, asdict, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 import torch, torch.nn as nn
 from .binarize import binarize
@@ -48,11 +48,11 @@ def bench_cases(quick:bool=False, # small CNN, for a run of a minute or two on a
                   BenchCase('VGG19-BN-224', 'vgg19', (3, 224, 224), 32, cuda_only=True)]
     return cases
 
-def bench_config(case:BenchCase, method:str, setting:str)->TrainConfig:
+def bench_config(case:BenchCase, rule_name:str, setting:str)->TrainConfig:
     "The TrainConfig of one benchmark cell (fully binary: sign weights and sign activations)"
     if setting not in BENCH_SETTINGS: raise ValueError(f"unknown setting {setting!r}; valid settings: {', '.join(BENCH_SETTINGS)}")
     binary = setting == 'binary'
-    return TrainConfig(model=case.model, method=method, bs=case.bs, binary_weights=binary, binary_act=binary,
+    return TrainConfig(model=case.model, rule=rule_name, bs=case.bs, binary_weights=binary, binary_act=binary,
                        **case.config).validate()
 
 def bench_model(case:BenchCase, cfg:TrainConfig, num_classes:int=10)->nn.Module:
@@ -78,22 +78,22 @@ def _fixed_batch(case:BenchCase, num_classes:int, device, seed:int)->DataBundle:
 # %% ../nbs/70_bench.ipynb #b1844e8b
 class TrainStep:
     "The trainer's step (`Trainer.one_step`) of one rule on a fixed batch"
-    def __init__(self, case:BenchCase, method:str, setting:str, device='cpu', num_classes:int=10,
+    def __init__(self, case:BenchCase, rule_name:str, setting:str, device='cpu', num_classes:int=10,
                  amp:str|None=None, # None or 'bf16': autocast of compute_grads (`TrainConfig.amp`)
                  channels_last:bool=False, # NHWC model and batch (`TrainConfig.channels_last`)
                  fused:bool|None=None, # fused optimizer kernel (Adam/AdamW/SGD); None: as training does (`TrainConfig.fused`)
                  seed:int=0):
         if amp is not None and amp not in AMP_DTYPES:
             raise ValueError(f"unknown amp dtype {amp!r}; valid: {', '.join(AMP_DTYPES)} (or None)")
-        self.case, self.method, self.setting, self.device = case, method, setting, torch.device(device)
+        self.case, self.rule_name, self.setting, self.device = case, rule_name, setting, torch.device(device)
         self.amp, self.channels_last = amp, channels_last
         torch.manual_seed(seed)
-        cfg = bench_config(case, method, setting)
+        cfg = bench_config(case, rule_name, setting)
         cfg = self.cfg = replace(cfg, amp=amp, channels_last=channels_last, fused=cfg.fused if fused is None else fused).validate()
         model = bench_model(case, cfg, num_classes).to(self.device)
         if channels_last: model = model.to(memory_format=torch.channels_last)
         self.model = model
-        self.rule = make_rule(method, model, num_classes=num_classes, **rule_options_from_config(method, asdict(cfg)))
+        self.rule = make_rule(rule_name, model, num_classes=num_classes, **rule_options_from_config(rule_name, cfg))
         self.opt = make_optimizer(cfg.opt, model.parameters(), cfg.lr, cfg.wd, fused=cfg.fused)   # as `train` builds it
         data = _fixed_batch(case, num_classes, self.device, seed)
         self.trainer = Trainer(cfg, model, self.rule, data, self.opt, seed=seed, device=self.device)
@@ -251,9 +251,9 @@ class FashionMNISTItems(torch.utils.data.Dataset):
 def _dfa_epoch(batches, data:DataBundle, device, seed=0, limit:int|None=None)->tuple[float, int]:
     "Seconds and steps of one DFA epoch of FullyConnected over `batches` (of `data`), each step `Trainer.one_step`"
     torch.manual_seed(seed)
-    cfg = TrainConfig(method='dfa', model='FullyConnected', bs=128)
+    cfg = TrainConfig(rule='dfa', model='FullyConnected', bs=128)
     model = build_model_for(cfg, 10, (1, 28, 28)).to(device)
-    rule = make_rule('dfa', model, num_classes=10, **rule_options_from_config('dfa', asdict(cfg)))
+    rule = make_rule('dfa', model, num_classes=10, **rule_options_from_config('dfa', cfg))
     opt = make_optimizer(cfg.opt, model.parameters(), cfg.lr, cfg.wd)
     trainer = Trainer(cfg, model, rule, data, opt, seed=seed, device=device)
     t0, n = time.perf_counter(), 0

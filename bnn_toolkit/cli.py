@@ -203,7 +203,7 @@ def _resume(run_dir:str, flags:dict, defaults:dict, progress:bool):
     if (Path(run_dir) / 'checkpoint.pt').exists():
         print(f"bnn-train: resuming {run_dir} after epoch {s.get('epochs_run', 0)}", flush=True)
     else: print(f"bnn-train: {run_dir} has no checkpoint.pt: training it again from epoch 1", flush=True)
-    return train(resume=run_dir, progress=progress, **given)
+    return train(cfg, resume=run_dir, progress=progress)    # the config read and checked above: not again
 
 class _Announce:
     "A callback printing the run's name and directory once its data and model are ready (so never above an error)"

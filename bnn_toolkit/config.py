@@ -11,10 +11,11 @@ from pathlib import Path
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['OPTION_GROUPS', 'SETTINGS', 'PACKAGE_DIR', 'CONFIGS_DIR', 'ConfigError', 'option', 'comma_ints', 'name_value',
-           'DataOptions', 'ModelOptions', 'RuleOptions', 'OptimOptions', 'OutputOptions', 'TrainConfig', 'option_flag',
-           'option_groups', 'option_table', 'option_names', 'optimizer_names', 'select_device', 'setting_name',
-           'run_name', 'new_run_dir', 'declared_rule_names', 'shipped_configs', 'config_file_path']
+__all__ = ['OPTION_GROUPS', 'SETTINGS', 'RENAMED', 'PACKAGE_DIR', 'CONFIGS_DIR', 'ConfigError', 'option', 'comma_ints',
+           'name_value', 'DataOptions', 'ModelOptions', 'RuleOptions', 'OptimOptions', 'OutputOptions', 'TrainConfig',
+           'option_flag', 'option_groups', 'option_table', 'option_names', 'optimizer_names', 'select_device',
+           'setting_name', 'run_name', 'new_run_dir', 'upgrade_run_config', 'stored_config', 'declared_rule_names',
+           'shipped_configs', 'config_file_path']
 
 # %% ../nbs/29_config.ipynb #3cdd6741
 class ConfigError(ValueError):
@@ -32,10 +33,13 @@ def option(default, # the value when the option is not given
            tip:str|None=None, # the launcher's tooltip, when it should differ from `help`
            cli:dict|None=None, # more argparse keywords (nargs, const, type, metavar, action)
            convert=None, # turns the parsed CLI value into the field's value
+           choices:tuple|None=None, # the valid values (checked by `validate`; the launcher shows a menu)
+           rules:dict|None=None, # for a rule's option: rule name -> its constructor argument, e.g. {'dfa': 'init'}
           ):
     "A `TrainConfig` field that carries everything said about the option"
     meta = dict(help=help, flag=flag, aliases=tuple(aliases), switches=switches or {}, resumable=resumable,
-                neutral=neutral, quick=quick, label=label, tip=tip, cli=cli or {}, convert=convert)
+                neutral=neutral, quick=quick, label=label, tip=tip, cli=cli or {}, convert=convert,
+                choices=tuple(choices) if choices else None, rules=rules or {})
     return field(default=default, metadata=meta)
 
 # %% ../nbs/29_config.ipynb #9994b188
@@ -48,8 +52,12 @@ def name_value(s:str)->tuple:
     "`--rule-option batch_mean=true` -> ('batch_mean', True): the value is read as YAML"
     name, eq, value = s.partition('=')
     if not eq or not name: raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {s!r}")
-    try: return name.strip().replace('-', '_'), yaml.safe_load(value)
+    try: v = yaml.safe_load(value)
     except yaml.YAMLError: raise argparse.ArgumentTypeError(f"cannot read the value of {s!r}") from None
+    if isinstance(v, str):        # YAML 1.1 reads `1e-4` (no dot) as a string: a number is meant
+        try: v = float(v)
+        except ValueError: pass
+    return name.strip().replace('-', '_'), v
 
 def _negative_is_none(v): return None if v is not None and v < 0 else v
 def _zero_is_none(v): return None if v == 0 else v
@@ -83,8 +91,8 @@ class ModelOptions:
     binary_act: bool = option(False, 'sign activations', label='binary activations')
     unsat: bool = option(False, 'identity straight-through estimator (with --binary-act)')
     bireal_act: bool = option(False, 'Bi-Real sign activations (the reference\'s --bireal-act)')
-    ste: str|None = option(None, 'straight-through estimator of the sign activations: clipped (default), identity, bireal',
-                           label='STE')
+    ste: str|None = option(None, 'straight-through estimator of the sign activations (default clipped)',
+                           choices=('clipped', 'identity', 'bireal'), label='STE')
     full_precision: list|None = option(None, 'weight layers kept float (module names; `none`: binarize every layer; '
                                        "default: the model's first and last)", cli=dict(nargs='+'), convert=_none_word_is_empty)
     remove_skips: bool = option(False, 'drop residual connections (MobileNetV2, MLPMixer)', label='remove skips')
@@ -99,7 +107,7 @@ class ModelOptions:
                                     flag='--config')
     biprop: float|None = option(None, 'Biprop: fraction of weights kept in each layer (bare flag: 0.2)',
                                 cli=dict(nargs='?', const=0.2), label='Biprop rate',
-                                tip='0: no Biprop; else the fraction of weights each layer keeps (--biprop)')
+                                tip='blank: no Biprop; else the fraction of weights each layer keeps (--biprop)')
     reconstruction: bool = option(False, 'autoencoder mode: a VGG autoencoder (--model vgg11..vgg19) learns to give back its input',
                                   label='reconstruction')
 
@@ -107,22 +115,31 @@ class ModelOptions:
 @dataclass
 class RuleOptions:
     "The learning rule and the options the reference gave it as flags (newer rules take `rule_options`)"
-    method: str = option('bp', 'the learning rule', label='rule')
-    bw_init: str = option('normal', 'feedback init (DFA/DRTP): normal, kaiming_uniform, kaiming_normal, scaled, sparse, ternary')
-    dfa_impl: str = option('local', 'DFA: local (no backward products through weights) or autograd (hooks, as the reference)')
-    slow_drtp: bool = option(False, 'DRTP through a full backward pass')
-    hsic_gamma: float = option(2.0, 'HSIC gamma')
-    hsic_mode: str = option('biased', 'HSIC estimator: biased or plausible')
-    hsic_kernel: str = option('cosine', 'HSIC kernel: cosine, linear, gaussian')
-    pepita_gain: float = option(1.0, 'PEPITA perturbation scale')
-    mut_prob: float = option(0.1, 'local-search flip probability')
-    ls_accuracy: bool = option(False, 'local-search fitness is accuracy')
-    spsa_c: float = option(1e-3, 'SPSA perturbation size')
-    spsa_g_pert: str = option('drtp', 'SPSA-G direction: drtp or hebbian')
+    rule: str = option('bp', 'the learning rule (`--method` is the reference\'s name for it)', aliases=('--method',),
+                       label='rule')
+    bw_init: str = option('normal', 'feedback init (DFA, DRTP, SPSA-G)', label='feedback init',
+                          choices=('normal', 'kaiming_uniform', 'kaiming_normal', 'scaled', 'sparse', 'ternary'),
+                          rules={'dfa': 'init', 'drtp': 'init', 'spsag': 'init'})
+    dfa_impl: str = option('local', 'DFA: local (no backward products through weights) or autograd (hooks, as the reference)',
+                           choices=('local', 'autograd'), rules={'dfa': 'impl'}, label='implementation')
+    slow_drtp: bool = option(False, 'DRTP through a full backward pass', rules={'drtp': 'slow'}, label='slow DRTP')
+    hsic_gamma: float = option(2.0, 'HSIC gamma', rules={'hsic': 'gamma'}, label='gamma')
+    hsic_mode: str = option('biased', 'HSIC estimator', choices=('biased', 'plausible'), rules={'hsic': 'mode'},
+                            label='estimator')
+    hsic_kernel: str = option('cosine', 'HSIC kernel', choices=('cosine', 'linear', 'gaussian'),
+                              rules={'hsic': 'kernel'}, label='kernel')
+    pepita_gain: float = option(1.0, 'PEPITA perturbation scale', rules={'pepita': 'gain'}, label='gain')
+    mut_prob: float = option(0.1, 'local-search flip probability', rules={'ls': 'mut_prob'}, label='flip probability')
+    ls_accuracy: bool = option(False, 'local-search fitness is accuracy', rules={'ls': 'accuracy'}, label='accuracy fitness')
+    spsa_c: float = option(1e-3, 'SPSA perturbation size', rules={'spsa': 'c', 'spsah': 'c', 'spsag': 'c'},
+                           label='perturbation size')
+    spsa_g_pert: str = option('drtp', 'SPSA-G direction', choices=('drtp', 'hebbian'), rules={'spsag': 'direction'},
+                              label='direction')
     rule_options: dict|None = option(None, "another option of the rule's constructor (YAML value), e.g. batch_mean=true",
                                      flag='--rule-option', cli=_NAME_VALUE, convert=_pairs_to_dict)
     spsa_perturb: str = option('weight', 'SPSA on binary weights: perturb the sign weights (weight) or the latent ones '
-                               '(latent, the reference)')
+                               '(latent, the reference)', choices=('weight', 'latent'), rules={'spsa': 'perturb'},
+                               label='perturb')
 
 # %% ../nbs/29_config.ipynb #39211875
 @dataclass
@@ -142,10 +159,14 @@ class OptimOptions:
     device: str|None = option(None, 'cpu, cuda, cuda:N or a CUDA index (default: CUDA when present)', resumable=True, neutral=True,
                               label='device')
     limit_batches: int|None = option(None, 'at most this many batches per epoch, train and eval (quick checks)', quick=True,
-                                     label='limit batches', tip='0: all batches')
+                                     label='limit batches', tip='blank: all batches')
     fused: bool = option(True, "the optimizer's default implementation instead of its fused kernel", flag='--no-fused')
-    amp: str|None = option(None, 'bf16: bfloat16 autocast (CUDA, or CPUs with bf16 kernels)')
+    amp: str|None = option(None, 'bfloat16 autocast (CUDA, or CPUs with bf16 kernels); no fp16: rules fill .grad '
+                           'themselves, so they cannot use a gradient scaler', choices=('bf16',))
     channels_last: bool = option(False, 'NHWC layout for convolutional models (faster on CUDA)')
+    compile: bool = option(False, 'torch.compile the training step where it helps (the first steps are slower: compiling)',
+                           label='compile')
+    sync_bn: bool = option(False, 'synchronise BatchNorm statistics across the processes of a torchrun run')
 
 # %% ../nbs/29_config.ipynb #baa12185
 @dataclass
@@ -157,11 +178,12 @@ class OutputOptions:
     autosave: bool = option(False, 'checkpoint to OUT/checkpoint.pt after every epoch', neutral=True)
     wandb: str|None = option(None, 'W&B mode: online, offline, disabled (default: disabled without --out from Python; '
                              'else online with an API key, else offline)', switches={'no-wandb': 'disabled'},
+                             choices=('online', 'offline', 'disabled'),
                              resumable=True, neutral=True, label='W&B')
     tags: list|None = option(None, 'W&B tags', cli=dict(nargs='*'), resumable=True, neutral=True)
     log_every: int = option(50, 'log batch metrics every N steps', resumable=True, neutral=True, label='log every')
     align_every: int|None = option(None, 'measure alignment angles with BP every N steps', neutral=True,
-                                   label='align every', tip='0: no alignment angles')
+                                   label='align every', tip='blank: no alignment angles')
 
 @dataclass
 class TrainConfig(OutputOptions, OptimOptions, RuleOptions, ModelOptions, DataOptions):
@@ -228,11 +250,9 @@ def check_values(self:TrainConfig):
     need(self.limit_batches is None or self.limit_batches >= 1, "limit_batches must be at least 1")
     need(self.align_every is None or self.align_every >= 1, "--align-every must be at least 1")
     need(self.biprop is None or 0 < self.biprop <= 1, f"--biprop RATE is the fraction of weights kept, in (0, 1]; got {self.biprop}")
-    need(self.amp in (None, 'bf16'), f"unknown --amp {self.amp!r}; valid: bf16 (rules fill .grad themselves, so "
-         "fp16 would need a gradient scaler they cannot use)")
-    need(self.dfa_impl in ('local', 'autograd'), f"unknown --dfa-impl {self.dfa_impl!r}; valid: local, autograd")
-    need(self.wandb in (None, 'online', 'offline', 'disabled'),
-         f"unknown W&B mode {self.wandb!r}; valid modes: online, offline, disabled")
+    for f in fields(self):              # the declared choices (`option(choices=...)`)
+        v, valid = getattr(self, f.name), f.metadata['choices']
+        need(valid is None or v is None or v in valid, f"unknown {option_flag(f)} {v!r}; valid: {', '.join(valid or ())}")
 
 # %% ../nbs/29_config.ipynb #8f1ff8f9
 @patch
@@ -278,24 +298,30 @@ def check_names(self:TrainConfig):
     from bnn_toolkit.binarize import STE_NAMES
     from bnn_toolkit.models import MODELS
     from bnn_toolkit.data import get_dataset
-    from bnn_toolkit.rules.core import get_rule_class, rule_names, rule_options
+    from bnn_toolkit.rules.core import get_rule_class, rule_names, rule_options, rule_option_choices
     from bnn_toolkit.autoencoders import autoencoder_name
     def need(ok, msg):
         if not ok: raise ConfigError(msg)
     need(self.ste is None or self.ste in STE_NAMES, f"unknown straight-through estimator {self.ste!r}; "
          f"valid estimators: {', '.join(STE_NAMES)}")
     need(self.opt in optimizer_names(), f"unknown optimizer {self.opt!r}; valid optimizers: {', '.join(optimizer_names())}")
-    get_rule_class(self.method)                      # unknown method -> error naming the valid ones
-    bad, valid = sorted(set(self.rule_options or {}) - set(rule_options(self.method))), list(rule_options(self.method))
-    need(not bad, f"method {self.method!r} has no option(s) {', '.join(bad)}; valid options: {', '.join(valid) or 'none'}")
+    get_rule_class(self.rule)                      # unknown rule -> error naming the valid ones
+    valid = rule_options(self.rule)
+    bad = sorted(set(self.rule_options or {}) - set(valid))
+    need(not bad, f"rule {self.rule!r} has no option(s) {', '.join(bad)}; valid options: {', '.join(valid) or 'none'}")
+    for k, v in (self.rule_options or {}).items():   # the value's kind and, for a string, the rule's listed values
+        d, choices = valid[k], rule_option_choices(self.rule, k)
+        need(d is None or isinstance(v, type(d)) or (type(d) is float and type(v) is int),
+             f"--rule-option {k}={v!r}: rule {self.rule!r} expects a {type(d).__name__} like its default {d!r}")
+        need(choices is None or v in choices, f"--rule-option {k}={v!r}: valid values are {', '.join(choices or ())}")
     get_dataset(self.dataset)                        # unknown dataset -> the same
     select_device(self.device)                       # unknown device, or CUDA asked for where there is none
     if self.reconstruction:
         try: autoencoder_name(self.model)
         except ValueError as e: raise ConfigError(str(e)) from None
         rec = [n for n in rule_names() if getattr(get_rule_class(n), 'reconstruction', False)]
-        need(self.method.lower() in rec, f"--reconstruction trains with the methods {', '.join(rec)}; "
-                                         f"{self.method} needs class labels")
+        need(self.rule.lower() in rec, f"--reconstruction trains with the rules {', '.join(rec)}; "
+                                         f"{self.rule} needs class labels")
         return
     classifiers = [m for m in MODELS if not m.lower().startswith('ae')]   # the aevgg* autoencoders reconstruct
     need(not self.model.lower().startswith('ae') or self.model.lower() not in {m.lower() for m in MODELS},
@@ -333,14 +359,30 @@ def setting_name(c:TrainConfig|dict)->str:
 
 def run_name(cfg:TrainConfig)->str:
     "The reference code's W&B run name for `cfg`"
-    name = f"{cfg.model}-{cfg.method}"
-    if cfg.method in ('spsa', 'spsah') and cfg.opt != 'SGD': name += f"-{cfg.opt}"
+    name = f"{cfg.model}-{cfg.rule}"
+    if cfg.rule in ('spsa', 'spsah') and cfg.opt != 'SGD': name += f"-{cfg.opt}"
     setting = setting_name(cfg)
     return name if setting == 'continuous' else f"{name}-{setting}"
 
 def new_run_dir(cfg:TrainConfig, store:str|Path='runs')->Path:
     "A fresh run directory in `store`: `<run name>-<time>-<4 random hex digits>` (the CLI's and the launcher's default)"
     return Path(store) / f"{run_name(cfg)}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+
+# %% ../nbs/29_config.ipynb #c0fd01b6
+RENAMED = {'method': 'rule'}   # config.json keys of older runs -> today's field names
+
+def upgrade_run_config(stored:dict)->dict:
+    "A run's config.json as this version writes it: renamed fields under today's names, the rule's record as `rule_config`"
+    d = dict(stored)
+    if isinstance(d.get('rule'), dict): d['rule_config'] = d.pop('rule')     # `rule` held the record before the rename
+    for old, new in RENAMED.items():
+        if old in d and new not in d: d[new] = d.pop(old)
+    return d
+
+def stored_config(stored:dict)->TrainConfig:
+    "The `TrainConfig` of a run's config.json (its other keys, such as the environment, left out)"
+    d, names = upgrade_run_config(stored), {f.name for f in fields(TrainConfig)}
+    return TrainConfig(**{k: v for k, v in d.items() if k in names})
 
 # %% ../nbs/29_config.ipynb #f6c09948
 PACKAGE_DIR = Path(importlib.util.find_spec('bnn_toolkit').submodule_search_locations[0])   # imports nothing

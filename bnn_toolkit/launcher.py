@@ -4,7 +4,7 @@
 
 # %% ../nbs/50_launcher.ipynb #c5456bd0
 from __future__ import annotations
-import html, secrets, sys, threading, time
+import html, threading, time
 from dataclasses import asdict, replace, fields
 from pathlib import Path
 import torch
@@ -13,19 +13,19 @@ import pandas as pd
 import plotly.graph_objects as go
 from IPython.display import display
 from fastcore.basics import patch
-from .config import TrainConfig, ConfigError, optimizer_names, new_run_dir, option_flag, setting_name
+from .config import (TrainConfig, ConfigError, optimizer_names, new_run_dir, option_flag, option_groups,
+                                setting_name)
 from .learner import Callback, CancelFit, Trainer
 from .training import train
 from .alignment import angles_of
-from .binarize import STE_NAMES
 from .models import MODELS
 from .data import DATASETS, get_dataset
-from .rules.core import rule_names, rule_options, get_rule_class
-from .tracking import WANDB_MODES
+from .rules.core import rule_names, rule_options, config_fields
+
 
 # %% auto #0
-__all__ = ['LiveFigures', 'LiveCallback', 'option_choices', 'rule_option_widgets', 'code_only_options', 'control_label',
-           'control_tip', 'Launcher']
+__all__ = ['UNSET', 'LiveFigures', 'LiveCallback', 'control_choices', 'control_label', 'control_tip', 'control_for',
+           'control_value', 'rule_option_widgets', 'code_only_options', 'Launcher']
 
 # %% ../nbs/50_launcher.ipynb #d7aa3b40
 def _append(trace, x, y):
@@ -125,56 +125,27 @@ class LiveCallback(Callback):
     def after_epoch(self, t):
         self.figs.add_epoch(t.history[-1], t.data.eval_name); self._progress(t); self._check_stop()
 
-# %% ../nbs/50_launcher.ipynb #63353702
-def option_choices(method:str, # a registered rule name
-                   option:str, # one of its constructor options (see `rule_options`)
-                  )->tuple|None:
-    "The valid values of a string option of rule `method`, when the rule or its module lists them"
-    cls = get_rule_class(method)
-    listed = getattr(cls, 'option_choices', {}) or {}
-    if option in listed: return tuple(listed[option])
-    default = rule_options(method).get(option)
-    if not isinstance(default, str): return None
-    for name, v in vars(sys.modules[cls.__module__]).items():
-        if (name.isupper() and option.upper() in name and isinstance(v, tuple) and default in v
-            and all(isinstance(s, str) for s in v)): return v
-    return None
-
-def _option_widget(label:str, value, choices:tuple|None=None, tooltip:str='')->W.Widget:
-    "A widget for one option, chosen by the type of its default"
-    kw = dict(description=label, tooltip=tooltip, style={'description_width': '110px'}, layout=W.Layout(width='270px'))
-    if choices: return W.Dropdown(options=list(choices), value=value, **kw)
-    if isinstance(value, bool): return W.Checkbox(value=value, indent=False, **kw)
-    if isinstance(value, int): return W.IntText(value=value, **kw)
-    if isinstance(value, float): return W.FloatText(value=value, **kw)
-    return W.Text(value='' if value is None else str(value), **kw)
-
-def rule_option_widgets(method:str, # a registered rule name
-                        base:TrainConfig|None=None, # where the values start (default: `TrainConfig()`'s defaults)
-                       )->dict[str, W.Widget]:
-    "Widgets for the `TrainConfig` fields that rule `method` reads (its `config_fields`), keyed by field name"
-    base = base or TrainConfig()
-    return {f: _option_widget(opt, getattr(base, f), option_choices(method, opt), tooltip=f"--{f.replace('_', '-')}")
-            for f, opt in _config_fields(method).items()}
-
-def _config_fields(method:str)->dict[str, str]:
-    "The rule's `config_fields` that `TrainConfig` has (a field it lacks cannot reach the rule through `train`)"
-    names = {f.name for f in fields(TrainConfig)}
-    return {f: o for f, o in get_rule_class(method).config_fields.items() if f in names}
-
-def code_only_options(method:str)->list[str]:
-    "Constructor options of rule `method` that no `TrainConfig` field reaches"
-    return [o for o in rule_options(method) if o not in _config_fields(method).values()]
-
-# %% ../nbs/50_launcher.ipynb #f82f46d8
-def _registered(name:str, names)->str:
-    "The registered spelling of `name` among `names` (case-insensitive), or `name` itself"
-    return next((n for n in names if n.lower() == str(name).lower()), name)
-
+# %% ../nbs/50_launcher.ipynb #bccd1976
 def _devices()->list[str]:
     return ['auto', 'cpu', *(f'cuda:{i}' for i in range(torch.cuda.device_count()))]
 
 _OPTIONS = {f.name: f for f in fields(TrainConfig)}
+_REGISTRIES = {'dataset': lambda: list(DATASETS), 'model': lambda: list(MODELS), 'rule': rule_names,
+               'opt': optimizer_names, 'device': _devices}      # options whose valid values a registry knows
+UNSET = 'auto'                                                  # a menu's entry for an option left unset (None)
+
+def _kind(f)->str: return str(f.type).split('|')[0].strip()
+def _optional(f)->bool: return 'None' in str(f.type)
+
+def control_choices(f)->list|None:
+    "The menu of option field `f`: its declared choices or a registry's names (`UNSET` first when it may be unset)"
+    got = _REGISTRIES[f.name]() if f.name in _REGISTRIES else f.metadata['choices']
+    if got is None: return None
+    return list(got) if not _optional(f) or UNSET in got else [UNSET, *got]
+
+def _registered(name:str, names)->str:
+    "The registered spelling of `name` among `names` (case-insensitive), or `name` itself"
+    return next((n for n in names if n.lower() == str(name).lower()), name)
 
 def control_label(name:str)->str:
     "The launcher's label for option `name`, as declared with the option"
@@ -184,6 +155,46 @@ def control_tip(name:str)->str:
     "The tooltip for option `name`: its declared tip, else its help and flag"
     f = _OPTIONS[name]
     return f.metadata['tip'] or f"{f.metadata['help']} ({option_flag(f)})"
+
+# %% ../nbs/50_launcher.ipynb #50016fb9
+def control_for(f, # a `TrainConfig` field declared with `option`
+                value, # where the control starts
+               )->W.Widget:
+    "The launcher's control of option field `f`, of the kind its declaration calls for"
+    kw = dict(description=f.metadata['label'] or f.name, tooltip=control_tip(f.name),
+              style={'description_width': '110px'}, layout=W.Layout(width='270px'))
+    choices = control_choices(f)
+    if choices:
+        if f.name == 'dataset': value = get_dataset(value).name      # an alias such as Fashion_MNIST
+        return W.Dropdown(options=choices, value=UNSET if value is None else _registered(value, choices), **kw)
+    if _kind(f) == 'bool': return W.Checkbox(value=bool(value), indent=False, **kw)
+    if _kind(f) in ('int', 'float') and not _optional(f): return (W.IntText if _kind(f) == 'int' else W.FloatText)(value, **kw)
+    return W.Text('' if value is None else str(value), placeholder=UNSET, **kw)
+
+def control_value(f, # the field of control `w`
+                  w:W.Widget):
+    "The value control `w` gives field `f`: `UNSET` or blank is None, a number's text is read as the field's type"
+    v = w.value
+    if isinstance(w, W.Dropdown): return None if v == UNSET else v
+    if not isinstance(w, W.Text): return v
+    if not v.strip(): return None
+    if _kind(f) not in ('int', 'float'): return v.strip()
+    try: return int(v) if _kind(f) == 'int' else float(v)
+    except ValueError:
+        raise ConfigError(f"{f.metadata['label'] or f.name} must be a {'whole ' if _kind(f) == 'int' else ''}number "
+                          f"(or blank), got {v.strip()!r}") from None
+
+# %% ../nbs/50_launcher.ipynb #c51eb612
+def rule_option_widgets(rule_name:str, # a registered rule name
+                        base:TrainConfig|None=None, # where the values start (default: `TrainConfig()`'s defaults)
+                       )->dict[str, W.Widget]:
+    "Controls of the `TrainConfig` fields that rule `rule_name` reads, keyed by field name"
+    base = base or TrainConfig()
+    return {f: control_for(_OPTIONS[f], getattr(base, f)) for f in config_fields(rule_name, TrainConfig)}
+
+def code_only_options(rule_name:str)->list[str]:
+    "Constructor options of rule `rule_name` that no `TrainConfig` field reaches"
+    return [o for o in rule_options(rule_name) if o not in config_fields(rule_name, TrainConfig).values()]
 
 # %% ../nbs/50_launcher.ipynb #8c03edfd
 class Launcher:
@@ -198,38 +209,23 @@ class Launcher:
         self._build_controls()
         self._build_layout()
 
-# %% ../nbs/50_launcher.ipynb #0269ebc3
+# %% ../nbs/50_launcher.ipynb #7f43496a
 @patch
 def _build_controls(self:Launcher):
-    b = self.base
-    def dd(options, value): return W.Dropdown(options=list(options), value=value)
-    C = dict(dataset=dd(DATASETS, get_dataset(b.dataset).name), data_root=W.Text(b.data_root or '', placeholder='auto'),
-             model=dd(MODELS, _registered(b.model, MODELS)), method=dd(rule_names(), b.method.lower()),
-             binary_weights=W.Checkbox(b.binary_weights, indent=False), binary_act=W.Checkbox(b.binary_act, indent=False),
-             biprop=W.FloatText(b.biprop or 0), reconstruction=W.Checkbox(b.reconstruction, indent=False),
-             remove_skips=W.Checkbox(b.remove_skips, indent=False),
-             ste=dd(STE_NAMES, b.ste or 'clipped'), opt=dd(optimizer_names(), b.opt),
-             lr=W.FloatText(b.lr), wd=W.FloatText(b.wd), bs=W.IntText(b.bs), epochs=W.IntText(b.epochs),
-             seed=W.Text('' if b.seed is None else str(b.seed), placeholder='random'),
-             limit_batches=W.IntText(b.limit_batches or 0), align_every=W.IntText(b.align_every or 0),
-             log_every=W.IntText(b.log_every), device=dd(_devices(), b.device or 'auto'), wandb=dd(WANDB_MODES, b.wandb or 'disabled'))
-    for k, w in C.items():
-        w.description, w.tooltip = control_label(k), control_tip(k)
-        w.style = {'description_width': '110px'}
-        w.layout = W.Layout(width='270px')
-        setattr(self, k, w)
-    self.controls = C
-    C['ste'].disabled = not b.binary_act
+    C = self.controls = {n: control_for(f, getattr(self.base, n)) for n, f in _OPTIONS.items()
+                         if f.metadata['label'] and not f.metadata['rules']}
+    for k, w in C.items(): setattr(self, k, w)
+    C['ste'].disabled = not self.base.binary_act
     C['binary_act'].observe(lambda ch: setattr(C['ste'], 'disabled', not ch['new']), 'value')
     self._rule_widgets = {}                      # per rule, so values survive switching back and forth
     self.rule_box = W.VBox(layout=W.Layout(width='270px'))
-    C['method'].observe(lambda ch: self._show_rule_options(), 'value')
+    C['rule'].observe(lambda ch: self._show_rule_options(), 'value')
     self._show_rule_options()
 
 # %% ../nbs/50_launcher.ipynb #a11244b2
 @patch
 def _show_rule_options(self:Launcher):
-    m = self.controls['method'].value
+    m = self.controls['rule'].value
     if m not in self._rule_widgets: self._rule_widgets[m] = rule_option_widgets(m, self.base)
     ws, extra = self._rule_widgets[m], code_only_options(m)
     note = W.HTML(f"<small>{m}: {'no options' if not (ws or extra) else ''}"
@@ -239,13 +235,13 @@ def _show_rule_options(self:Launcher):
 @patch(as_prop=True)
 def rule_controls(self:Launcher)->dict[str, W.Widget]:
     "The option widgets of the chosen rule, keyed by `TrainConfig` field"
-    return self._rule_widgets[self.controls['method'].value]
+    return self._rule_widgets[self.controls['rule'].value]
 
 # %% ../nbs/50_launcher.ipynb #f8c76aea
 @patch
 def results_frame(self:Launcher)->pd.DataFrame:
     "The runs of this session (newest last) as a DataFrame"
-    return pd.DataFrame(self.results, columns=['run', 'status', 'method', 'model', 'dataset', 'setting', 'epochs',
+    return pd.DataFrame(self.results, columns=['run', 'status', 'rule', 'model', 'dataset', 'setting', 'epochs',
                                                'final_accuracy', 'best_accuracy', 'time_s', 'path', 'error'])
 
 @patch
@@ -257,29 +253,25 @@ def _table_html(self:Launcher)->str:
     return ('<style>.bnn-runs th, .bnn-runs td {padding: 1px 10px; text-align: left}</style>'
             + df.to_html(index=False, escape=True, border=0, classes='bnn-runs'))
 
-# %% ../nbs/50_launcher.ipynb #93a534b1
+# %% ../nbs/50_launcher.ipynb #ee1daa1c
+_COLUMNS = {'data and model': ('data', 'model and binarization'), 'rule': ('learning rule',),
+            'optimisation': ('optimisation',), 'run': ('outputs',)}   # option groups (`config.OPTION_GROUPS`) per column
+
 @patch
 def _build_layout(self:Launcher):
-    C = self.controls
-    col = lambda title, *ks: W.VBox([W.HTML(f'<b>{title}</b>'), *(C[k] for k in ks)], layout=W.Layout(width='280px'))
+    groups, C = option_groups(), self.controls
+    col = lambda title, gs: W.VBox([W.HTML(f'<b>{title}</b>'), *(C[f.name] for g in gs for f in groups[g] if f.name in C),
+                                    *([self.rule_box] if title == 'rule' else [])], layout=W.Layout(width='280px'))
     self.run_button = W.Button(description='Run', button_style='success', icon='play', tooltip='train with these settings')
     self.stop_button = W.Button(description='Stop', button_style='danger', icon='stop', disabled=True,
                                 tooltip='stop at the next batch (the run is kept, status stopped)')
     self.run_button.on_click(lambda _: self.run())
     self.stop_button.on_click(lambda _: self.stop())
-    self.status = W.HTML('ready')
-    self.message = W.HTML('')
-    self.table = W.HTML(self._table_html())
+    self.status, self.message, self.table = W.HTML('ready'), W.HTML(''), W.HTML(self._table_html())
     self.widget = W.VBox([
-        W.HBox([col('data and model', 'dataset', 'data_root', 'model', 'binary_weights', 'binary_act', 'ste', 'biprop',
-                    'remove_skips', 'reconstruction'),
-                W.VBox([col('rule', 'method'), self.rule_box]),
-                col('optimisation', 'opt', 'lr', 'wd', 'bs', 'epochs', 'seed'),
-                col('run', 'limit_batches', 'align_every', 'log_every', 'device', 'wandb')]),
+        W.HBox([col(title, gs) for title, gs in _COLUMNS.items()]),
         W.HBox([self.run_button, self.stop_button, self.status], layout=W.Layout(align_items='center')),
-        self.message,
-        W.HBox(list(self.figures.values())),
-        W.HTML('<b>runs of this session</b>'), self.table])
+        self.message, W.HBox(list(self.figures.values())), W.HTML('<b>runs of this session</b>'), self.table])
 
 @patch
 def _ipython_display_(self:Launcher): display(self.widget)
@@ -287,18 +279,12 @@ def _ipython_display_(self:Launcher): display(self.widget)
 @patch(as_prop=True)
 def figures(self:Launcher)->dict[str, go.FigureWidget]: return self.live.figures
 
-# %% ../nbs/50_launcher.ipynb #7955a274
+# %% ../nbs/50_launcher.ipynb #eca815ac
 @patch
 def config(self:Launcher)->TrainConfig:
     "The validated `TrainConfig` the controls describe (without `out`); `ConfigError` for a bad value"
-    v = {k: w.value for k, w in self.controls.items()}
-    seed = v['seed'].strip()
-    if seed and not seed.lstrip('-').isdigit():
-        raise ConfigError(f"seed must be a whole number (or blank for a random seed), got {seed!r}")
-    v.update(data_root=v['data_root'].strip() or None, seed=int(seed) if seed else None, biprop=v['biprop'] or None,
-             limit_batches=v['limit_batches'] or None, align_every=v['align_every'] or None,
-             ste=v['ste'] if v['binary_act'] else None, device=None if v['device'] == 'auto' else v['device'])
-    v.update({f: w.value for f, w in self.rule_controls.items()})
+    v = {k: control_value(_OPTIONS[k], w) for k, w in {**self.controls, **self.rule_controls}.items()}
+    if not v['binary_act']: v['ste'] = None      # greyed out: the estimator of sign activations
     return replace(self.base, **v, out=None).validate()
 
 # %% ../nbs/50_launcher.ipynb #289c44e6
@@ -356,7 +342,7 @@ def _train(self:Launcher, cfg:TrainConfig, cb:LiveCallback):
     t = self.trainer = t or self.trainer     # a failed run's trainer, if it got that far (reset by `run`)
     status = 'failed' if error else t.status
     s = t.summary if t is not None else {}
-    self.results.append({'run': Path(cfg.out).name, 'status': status, 'method': cfg.method, 'model': cfg.model,
+    self.results.append({'run': Path(cfg.out).name, 'status': status, 'rule': cfg.rule, 'model': cfg.model,
                          'dataset': cfg.dataset, 'setting': setting_name(asdict(cfg)),
                          'epochs': s.get('epochs_run', 0), 'final_accuracy': s.get('final_accuracy'),
                          'best_accuracy': s.get('best_accuracy'), 'time_s': s.get('total_time_s'),

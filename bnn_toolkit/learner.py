@@ -52,7 +52,7 @@ class TrainingDiverged(RuntimeError):
     "The training loss became NaN or infinite"
 
 class Callback:
-    "Base class: override any of before_fit, before_epoch, after_batch, before_eval, after_eval_batch, after_eval, after_epoch, after_fit"
+    "Base class: override any of before_fit, before_epoch, after_grads, after_batch, before_eval, after_eval_batch, after_eval, after_epoch, after_fit"
     order = 0
 
 # %% ../nbs/30_learner.ipynb #999d66d2
@@ -91,6 +91,7 @@ def one_step(self:Trainer, x:torch.Tensor, y:torch.Tensor)->tuple[torch.Tensor, 
     "One optimisation step of the rule on batch (`x`, `y`); returns the loss and the outputs, on the device"
     if self.cfg.channels_last and x.dim() == 4: x = x.contiguous(memory_format=torch.channels_last)
     with self.autocast(): loss, logits = self.rule.compute_grads(x, y)
+    self.callback('after_grads')      # the gradients are there, not yet applied (e.g. averaged over processes)
     self.opt.step()
     self.rule.after_step()
     if self.latents:

@@ -130,7 +130,7 @@ class RunDirectory(Callback):
     def _config(self, t)->dict:
         data = {'num_classes': t.data.num_classes, 'in_shape': list(t.data.in_shape), 'eval_split': t.data.eval_name}
         return {**asdict(t.cfg), 'seed': t.seed, 'parameters': sum(p.numel() for p in t.model.parameters()),
-                'rule': t.rule.config(), 'data': data, 'environment': environment_info(t.device)}
+                'rule_config': t.rule.config(), 'data': data, 'environment': environment_info(t.device)}
 
     def claim(self, t)->int|None:
         "Claim the directory (a new run: its config.json, created whole and exclusively), then lock it; return the lock"

@@ -5,11 +5,10 @@
 # %% ../nbs/33_runs.ipynb #edffeeea
 from __future__ import annotations
 import json, os, warnings
-from dataclasses import fields
 from functools import cached_property
 from pathlib import Path
 import torch, torch.nn as nn
-from .config import TrainConfig, setting_name
+from .config import TrainConfig, setting_name, stored_config, upgrade_run_config
 from .run_store import UnsafeFileError, load_checkpoint, read_json, read_jsonl
 from .training import build_model_for, train
 from fastcore.basics import patch
@@ -36,12 +35,11 @@ class Run:
     @cached_property
     def config(self)->dict:
         "Everything in config.json: the TrainConfig fields, the resolved seed, the rule's options, data shape, versions"
-        return read_json(self.path / 'config.json')
+        return upgrade_run_config(read_json(self.path / 'config.json'))
     @property
     def cfg(self)->TrainConfig:
         "The run's `TrainConfig`"
-        names = {f.name for f in fields(TrainConfig)}
-        return TrainConfig(**{k: v for k, v in self.config.items() if k in names})
+        return stored_config(self.config)
 
 # %% ../nbs/33_runs.ipynb #06eeaedd
 @patch(as_prop=True)
@@ -75,7 +73,7 @@ def resume(self:Run, **kwargs):
 def row(self:Run)->dict:
     "One line for a table of runs"
     c, s = self.config, self.summary
-    return {'name': self.name, 'method': c.get('method'), 'model': c.get('model'), 'dataset': c.get('dataset'),
+    return {'name': self.name, 'rule': c.get('rule'), 'model': c.get('model'), 'dataset': c.get('dataset'),
             'setting': self.setting, 'binary_weights': c.get('binary_weights'), 'binary_act': c.get('binary_act'),
             'lr': c.get('lr'), 'bs': c.get('bs'), 'seed': c.get('seed'), 'status': s.get('status'),
             'eval_split': s.get('eval_split'), 'final_accuracy': s.get('final_accuracy'),

@@ -488,7 +488,7 @@ def sweep_main(argv:list[str]|None=None)->int:
     return 0 if all(r.outcome in ('finished', 'already finished') for r in runs) else 1
 
 # %% ../nbs/40_sweeps.ipynb #fb361fd6
-DEFAULT_BY = ('dataset', 'model', 'method', 'binary-act', 'binary-weights')
+DEFAULT_BY = ('dataset', 'model', 'rule', 'binary-act', 'binary-weights')
 QUICK_CHECK = option_names(quick=True)   # changes the results, but only ever to try a configuration quickly
 NOT_IN_CONFIGS = (*RESULT_NEUTRAL, *QUICK_CHECK, 'seed')   # never written into a best configuration
 
@@ -537,10 +537,10 @@ def best_runs(runs:list, # from `find_runs`
     return out
 
 def config_relpath(group:dict)->Path:
-    "Where a group's config file goes: <dataset>/<model>-<method>-<setting>[-key=value].yaml"
+    "Where a group's config file goes: <dataset>/<model>-<rule>-<setting>[-key=value].yaml"
     g = dict(group)
     folder = str(g.pop('dataset')) if 'dataset' in g else '.'
-    parts = [str(g.pop(k)) for k in ('model', 'method') if k in g]
+    parts = [str(g.pop(k)) for k in ('model', 'rule') if k in g]
     if 'binary-act' in g or 'binary-weights' in g:
         parts.append(binary_setting(g.pop('binary-act', False), g.pop('binary-weights', False)))
     parts += [f"{k}={v}" for k, v in g.items()]

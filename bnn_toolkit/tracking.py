@@ -39,7 +39,7 @@ def wandb_config(t)->dict:
     "The reference code's W&B config keys for trainer `t`, plus the full bnn_toolkit config"
     c = t.cfg
     return {'model': c.model, 'parameters': sum(p.numel() for p in t.model.parameters()), 'optimizer': c.opt,
-            'algorithm': c.method, 'lr': c.lr, 'wd': c.wd, 'bs': c.bs, 'total epochs': c.epochs, 'seed': t.seed,
+            'algorithm': c.rule, 'lr': c.lr, 'wd': c.wd, 'bs': c.bs, 'total epochs': c.epochs, 'seed': t.seed,
             'eval is test set': c.test_set, 'reconstruction': c.reconstruction, 'augmentation': c.augment,
             'fraction train': c.train_fraction, 'binary activations': c.binary_act, 'binary-act': c.binary_act,
             'saturating binary activation': c.estimator == 'clipped', 'binary weights': c.binary_weights,

@@ -6,7 +6,7 @@
 from __future__ import annotations
 import inspect, os, signal, threading
 from contextlib import contextmanager
-from dataclasses import asdict, fields, replace
+from dataclasses import replace
 from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
 from .binarize import binarize
@@ -15,7 +15,7 @@ from .biprop import apply_biprop
 from .data import load_data
 from .rules.core import make_rule, rule_options_from_config
 from .autoencoders import autoencoder_name
-from .config import ConfigError, TrainConfig, optimizer_names, select_device, option_names
+from .config import ConfigError, TrainConfig, optimizer_names, select_device, option_names, stored_config
 from .learner import (Callback, CancelFit, Terminated, TrainingDiverged, Trainer, EarlyStopping, ProgressBar,
                                  seed_everything)
 from .run_store import RunDirectory, check_run_dir, load_checkpoint, read_json
@@ -83,9 +83,7 @@ def resumed_config(run_dir:Path|str, **overrides)->TrainConfig:
     run_dir = Path(run_dir)
     if not (run_dir / 'config.json').exists():
         raise ConfigError(f"{run_dir} holds no run to resume (no config.json); start one with --out {run_dir}")
-    stored = read_json(run_dir / 'config.json')
-    names = {f.name for f in fields(TrainConfig)}
-    cfg = TrainConfig(**{k: v for k, v in stored.items() if k in names})
+    cfg = stored_config(read_json(run_dir / 'config.json'))
     differ = {k: v for k, v in overrides.items() if getattr(cfg, k) != v}
     bad = sorted(set(differ) - set(RESUMABLE_OVERRIDES))
     if bad:
@@ -94,9 +92,9 @@ def resumed_config(run_dir:Path|str, **overrides)->TrainConfig:
                           f"(only {', '.join(RESUMABLE_OVERRIDES)} may change): drop those options or start a new run")
     return replace(cfg, **differ, out=str(run_dir)).validate()
 
-def resume_config(run_dir:Path|str, **overrides)->tuple[TrainConfig, dict|None]:
-    "The config of the run in `run_dir` (with allowed `overrides`) and its last checkpoint (None before the first)"
-    cfg = resumed_config(run_dir, **overrides)
+def resume_config(run_dir:Path|str, config:TrainConfig|None=None, **overrides)->tuple[TrainConfig, dict|None]:
+    "The config of the run in `run_dir` (`config` if `resumed_config` gave it already) and its last checkpoint (or None)"
+    cfg = config if config is not None else resumed_config(run_dir, **overrides)
     ckpt = Path(run_dir) / 'checkpoint.pt'
     state = load_checkpoint(ckpt) if ckpt.exists() else None
     if state is not None and state['seed'] != cfg.seed:
@@ -131,8 +129,9 @@ def train(config:TrainConfig|None=None, # what to run (fields may also be given 
     "Train a (binary) network with a learning rule, as the CLI, the notebooks and the widgets do"
     state = None
     if resume is not None:
-        if config is not None: raise ConfigError("resume= continues a run with its own config: give no config")
-        cfg, state = resume_config(resume, **overrides)
+        if config is not None and (overrides or config.out is None or Path(config.out) != Path(resume)):
+            raise ConfigError("resume= continues a run with its own config: give no config (or the one `resumed_config` gave)")
+        cfg, state = resume_config(resume, config, **overrides)
     else:
         cfg = config if config is not None and not overrides else replace(config or TrainConfig(), **overrides)
         if not cfg.is_validated: cfg.validate()     # the CLI has checked its config already
@@ -145,8 +144,8 @@ def train(config:TrainConfig|None=None, # what to run (fields may also be given 
                          image_size=cfg.image_size, download=cfg.download)
     model = build_model_for(cfg, data.num_classes, data.in_shape).to(device)
     if cfg.channels_last: model = model.to(memory_format=torch.channels_last)
-    rule = make_rule(cfg.method, model, num_classes=data.num_classes, loss_fn=F.mse_loss if cfg.reconstruction else None,
-                     **{**rule_options_from_config(cfg.method, asdict(cfg)), **(cfg.rule_options or {})})
+    rule = make_rule(cfg.rule, model, num_classes=data.num_classes, loss_fn=F.mse_loss if cfg.reconstruction else None,
+                     **{**rule_options_from_config(cfg.rule, cfg), **(cfg.rule_options or {})})
     opt = make_optimizer(cfg.opt, model.parameters(), cfg.lr, cfg.wd, fused=cfg.fused)
     cbs, run_dir = run_callbacks(cfg, callbacks, progress, resume=resume is not None)
     trainer = Trainer(cfg, model, rule, data, opt, cbs, seed=seed, device=device)

@@ -18,7 +18,7 @@ def test_console_command_trains_on_fashion_mnist(tmp_path):
     assert 'validation accuracy' in r.stdout
 
 @pytest.mark.parametrize('args, msg', [
-    (['--method', 'nope'], 'valid methods: bp'),
+    (['--rule', 'nope'], 'valid rules: bp'), (['--method', 'nope'], 'valid rules: bp'),
     (['--model', 'ResNet50'], 'valid models: FullyConnected'),
     (['--dataset', 'imagenet21k'], 'valid datasets'),
     (['--mnist', '--cifar10'], 'choose one'),
@@ -65,7 +65,7 @@ def test_shipped_config_runs_from_any_folder(tmp_path):
             '--epochs', '1', '--limit-batches', '2', '--no-wandb', '--no-progress', '--out', str(tmp_path / 'run'), cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     cfg = json.loads((tmp_path / 'run' / 'config.json').read_text())
-    assert cfg['method'] == 'dfa' and cfg['binary_weights'] and cfg['binary_act'], cfg
+    assert cfg['rule'] == 'dfa' and cfg['binary_weights'] and cfg['binary_act'], cfg
 
 def test_device_index_without_cuda_is_an_error(tmp_path):
     import torch

@@ -128,7 +128,7 @@ def test_a_claim_cut_short_can_be_reused(tmp_path):
     out = tmp_path / 'run'; out.mkdir(); (out / 'summary.json').write_text('')
     r = cmd('bnn-train', *REAL, '--epochs', '1', '--limit-batches', '2', '--out', out, '--no-progress')
     assert r.returncode == 0, r.stderr
-    assert json.loads((out / 'config.json').read_text())['method'] == 'bp'
+    assert json.loads((out / 'config.json').read_text())['rule'] == 'bp'
 
 def test_stale_temp_files_are_removed_on_resume(run_dir, tmp_path):
     d = tmp_path / 'run'; shutil.copytree(run_dir, d, ignore=shutil.ignore_patterns('.lock'))

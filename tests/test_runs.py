@@ -6,7 +6,7 @@ import pytest
 BIN = Path(sys.executable).parent / 'bnn-train'
 ENV = {**os.environ, 'OMP_NUM_THREADS': '1', 'WANDB': '0'}   # one thread: bit-identical runs
 ARGS = ['--fashion-mnist', '--model', 'FullyConnected', '--fc-widths', '1024,1024,1024', '--fc-batchnorm',
-        '--binary-act', '--binary-weights', '--method', 'dfa', '--bs', '128', '--epochs', '3', '--limit-batches', '40',
+        '--binary-act', '--binary-weights', '--rule', 'dfa', '--bs', '128', '--epochs', '3', '--limit-batches', '40',
         '--log-every', '1', '--seed', '3', '--no-progress']
 
 def run(*args, **kw):

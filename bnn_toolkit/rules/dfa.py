@@ -20,7 +20,6 @@ DFA_CONV_FEEDBACKS = ('channel', 'full')
 @register_rule('dfa')
 class DFA(LearningRule):
     "Direct Feedback Alignment: each layer's input gradient is replaced by a fixed random projection of the output error"
-    config_fields = {'bw_init': 'init', 'dfa_impl': 'impl'}
     reconstruction = True   # image-shaped errors go down to each layer's resolution (`project_signal`)
 
     def __init__(self, model:nn.Module, # the network to train
@@ -119,7 +118,7 @@ def compute_grads(self:DFA, x, y):
 
 @patch
 def config(self:DFA)->dict:
-    c = {'method': self.name, 'DFA backward init': self.init}
+    c = {'rule': self.name, 'DFA backward init': self.init}
     if self.impl != 'local': c['DFA implementation'] = self.impl   # only where it differs from the default
     if self.conv_feedback != 'channel': c['DFA conv feedback'] = self.conv_feedback
     return c

@@ -42,7 +42,6 @@ DRTP_TARGETS = ('centred', 'onehot')
 @register_rule('drtp')
 class DRTP(LearningRule):
     "Direct Random Target Projection: each layer learns from a fixed random projection of the target at the next cut"
-    config_fields = {'bw_init': 'init', 'slow_drtp': 'slow'}
     reconstruction = True   # an image target is centred and projected down to each layer's resolution
 
     def __init__(self, model:nn.Module, # the network to train
@@ -117,7 +116,7 @@ def compute_grads(self:DRTP, x, y):
 
 @patch
 def config(self:DRTP)->dict:
-    c = {'method': self.name, 'DRTP version': 'slow' if self.slow else 'efficient', 'DRTP backward init': self.init}
+    c = {'rule': self.name, 'DRTP version': 'slow' if self.slow else 'efficient', 'DRTP backward init': self.init}
     if self.batch_mean: c['DRTP target divided by batch size'] = True
     if self.target != 'centred': c['DRTP target'] = self.target
     return c

@@ -143,7 +143,7 @@ class FA(LearningRule):
         loss.backward()
         return loss.detach(), logits.detach()
 
-    def config(self)->dict: return {'method': self.name, 'feedback init': self.init}
+    def config(self)->dict: return {'rule': self.name, 'feedback init': self.init}
 
 # %% ../../nbs/18a_feedback_alignment.ipynb #1368c63e
 class _SignSymmetric(FA):
@@ -177,7 +177,7 @@ class USF(_SignSymmetric):
         self.scale = scale
         super().__init__(model, num_classes, loss_fn)
     def magnitudes(self, name, W): return rms(W) if self.scale else None
-    def config(self)->dict: return {'method': self.name, 'USF scaled by rms(W)': self.scale}
+    def config(self)->dict: return {'rule': self.name, 'USF scaled by rms(W)': self.scale}
 
 @register_rule('brsf')
 class BRSF(_SignSymmetric):

@@ -84,7 +84,6 @@ KERNELS = {'cosine': cosine_kernel, 'linear': linear_kernel, 'gaussian': gaussia
 @register_rule('hsic')
 class HSIC(LearningRule):
     "HSIC bottleneck: a local HSIC(z,z) - gamma HSIC(y,z) loss at the input of each layer and residual block, CE at the output"
-    config_fields = {'hsic_gamma': 'gamma', 'hsic_mode': 'mode', 'hsic_kernel': 'kernel'}
 
     def __init__(self, model:nn.Module, # the network to train
                  num_classes:int, # C
@@ -135,6 +134,6 @@ class HSIC(LearningRule):
         return loss.detach(), logits.detach()
 
     def config(self)->dict:
-        cfg = {'method': self.name, 'hsic-gamma': self.gamma, 'hsic-mode': self.mode, 'hsic-kernel': self.kernel}
+        cfg = {'rule': self.name, 'hsic-gamma': self.gamma, 'hsic-mode': self.mode, 'hsic-kernel': self.kernel}
         if self.sigma is not None: cfg['hsic-sigma'] = self.sigma   # not a CLI option: logged only when set
         return cfg

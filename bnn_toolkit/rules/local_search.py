@@ -170,7 +170,6 @@ def remove(self:Perturbed):
 @register_rule('ls')
 class LS(LearningRule):
     "Local search: flip each weight of one random layer with probability `mut_prob`; keep the move if the fitness improves"
-    config_fields = {'mut_prob': 'mut_prob', 'ls_accuracy': 'accuracy'}
     updates_weights = True   # the one rule that changes the weights itself: it leaves no gradient (see above)
 
     def __init__(self, model:nn.Module, # the network to train
@@ -217,7 +216,7 @@ class LS(LearningRule):
         return torch.where(accept, l2, l1), torch.where(accept, z2, z1)
 
     def config(self)->dict:
-        return {'method': self.name, 'mutation-rate': self.mut_prob, 'ls-accuracy': self.accuracy,
+        return {'rule': self.name, 'mutation-rate': self.mut_prob, 'ls-accuracy': self.accuracy,
                 'LS passes': self.perturbed.passes}
 
     def state_dict(self)->dict: return {**super().state_dict(), 'random': self.random.state_dict()}

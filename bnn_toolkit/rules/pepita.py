@@ -162,7 +162,6 @@ def _has_dropout(model:nn.Module)->bool:
 @register_rule('pepita')
 class Pepita(LearningRule):
     "PEPITA: hidden layers learn from clean-minus-modulated activities, the input modulated by e F"
-    config_fields = {'pepita_gain': 'gain'}
 
     def __init__(self, model:nn.Module, num_classes:int, loss_fn=None,
                  mode:str='reference', # 'reference': the reference code's step; 'paper': Dellaferrera & Kreiman's (below)
@@ -206,7 +205,7 @@ class Pepita(LearningRule):
 @patch
 def config(self:Pepita)->dict:
     "The reference's W&B keys; our options only where they differ from the mode's behaviour"
-    c = {'method': self.name, 'pepita-gain': self.gain}
+    c = {'rule': self.name, 'pepita-gain': self.gain}
     if self.mode != 'reference': c['pepita-mode'] = self.mode
     if self.update_input != ('modulated' if self.mode == 'paper' else 'clean'): c['pepita-update-input'] = self.update_input
     if self.position_scaling != 'reference': c['pepita-position-scaling'] = self.position_scaling

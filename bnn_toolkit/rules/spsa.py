@@ -91,7 +91,6 @@ SPSA_PERTURB = ('weight', 'latent')
 @register_rule('spsa')
 class SPSA(Perturbative):
     "SPSA: grad = Delta * (L(w + c Delta) - L(w - c Delta)) / 2c for the parameters of one random module"
-    config_fields = {'spsa_c': 'c', 'spsa_perturb': 'perturb'}   # --spsa-c, --spsa-perturb
 
     def __init__(self, model:nn.Module, # the network to train
                  num_classes:int, # number of classes
@@ -133,7 +132,7 @@ class SPSA(Perturbative):
             torch.autograd.backward([ts[k] for k in delta], [delta[k] * gain for k in delta])
 
     def config(self)->dict:
-        return {'method': self.name, 'spsa-c': self.c, 'SPSA distribution': self.distribution,
+        return {'rule': self.name, 'spsa-c': self.c, 'SPSA distribution': self.distribution,
                 'SPSA exclude normalization layers': self.exclude_norm, 'SPSA perturb': self.perturb,
                 'SPSA passes': self.perturbed.passes}
 
@@ -156,7 +155,6 @@ class NodePerturbation(Perturbative):
 @register_rule('spsah')
 class SPSAH(NodePerturbation):
     "SPSA-H: a random perturbation of one module's output (size c overall); its estimated gradient trains that module"
-    config_fields = {'spsa_c': 'c'}
 
     def __init__(self, model:nn.Module, # the network to train
                  num_classes:int, # number of classes
@@ -173,7 +171,7 @@ class SPSAH(NodePerturbation):
     def direction(self, module, out): return self.draw(out, self.distribution), self.c / math.sqrt(out.numel())
 
     def config(self)->dict:
-        return {'method': self.name, 'spsa-c': self.c, 'SPSA-h distribution': self.distribution,
+        return {'rule': self.name, 'spsa-c': self.c, 'SPSA-h distribution': self.distribution,
                 'SPSA passes': self.perturbed.passes}
 
 # %% ../../nbs/17_spsa.ipynb #c9d77763
@@ -196,7 +194,6 @@ def along(d:torch.Tensor, # (B, w)
 @register_rule('spsag')
 class SPSAG(NodePerturbation):
     "SPSA-G: perturb one module's output along a unit DRTP-projected target (or Hebbian) direction"
-    config_fields = {'spsa_c': 'c', 'spsa_g_pert': 'direction', 'bw_init': 'init'}
 
     def __init__(self, model:nn.Module, # the network to train
                  num_classes:int, # number of classes
@@ -252,6 +249,6 @@ def direction(self:SPSAG, module, out):
 
 @patch
 def config(self:SPSAG)->dict:
-    c = {'method': self.name, 'spsa-g-pert': self.pert, 'spsa-c': self.c, 'SPSA passes': self.perturbed.passes}
+    c = {'rule': self.name, 'spsa-g-pert': self.pert, 'spsa-c': self.c, 'SPSA passes': self.perturbed.passes}
     if self.pert == 'drtp': c['SPSA-G backward init'] = self.init
     return c

@@ -12,7 +12,7 @@ import dataclasses, importlib, inspect, sys, types
 # %% ../nbs/90_api.ipynb #a4948fea
 _API = {   # module -> the names `bt.NAME` gives
     'binarize': 'SignSTE sign_ste SignActivation SignWeight binarize binarize_activations binarize_weights '
-                'clip_latent_weights latent_weight is_binary_weight binary_summary STE_NAMES',
+                'clip_latent_weights clamp_latents_ latent_weight is_binary_weight binary_summary STE_NAMES',
     'models': 'build_model remove_skips MODELS', 'data': 'load_data DATASETS',
     'rules.core': 'LearningRule make_rule register_rule rule_names RULES',
     'config': 'TrainConfig ConfigError', 'training': 'Trainer Callback CancelFit train',
@@ -20,7 +20,7 @@ _API = {   # module -> the names `bt.NAME` gives
     'metrics': 'gradient_metrics saturation ActivationInputs', 'biprop': 'apply_biprop',
     'autoencoders': 'VGGAutoEncoder', 'export': 'export_packed load_packed inference_benchmark',
     'sweeps': 'load_sweep plan_sweep run_sweep best_runs write_best_configs', 'cli': 'config_file_argv',
-    'runs': 'Run load_run list_runs runs_table'}
+    'runs': 'Run load_run list_runs runs_table', 'distributed': 'init_distributed scaling_benchmark'}
 _WHERE = {name: module for module, names in _API.items() for name in names.split()}
 __all__ = list(_WHERE)
 

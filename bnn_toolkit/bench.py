@@ -14,12 +14,15 @@ from .rules.core import make_rule, rule_options_from_config
 from .config import TrainConfig, select_device, SETTINGS
 from .data import DataBundle, TensorSplit
 from .learner import Trainer
-from .training import build_model_for, make_optimizer
+from .training import build_model_for, make_optimizer, train
+from .export import inference_benchmark, BENCH_COLUMNS as INFERENCE_COLUMNS
+from .distributed import scaling_benchmark
 
 # %% auto #0
-__all__ = ['RULE_NAMES', 'BENCH_SETTINGS', 'AMP_DTYPES', 'CLOCKS', 'CSV_COLUMNS', 'TABLE_COLUMNS', 'BenchCase', 'bench_cases',
-           'bench_config', 'bench_model', 'TrainStep', 'ActivationMeter', 'peak_memory', 'measure', 'markdown_table',
-           'write_csv', 'FashionMNISTItems', 'epoch_comparison', 'run_benchmark', 'busy_cpu_note', 'main']
+__all__ = ['RULE_NAMES', 'BENCH_SETTINGS', 'AMP_DTYPES', 'CLOCKS', 'CSV_COLUMNS', 'TABLE_COLUMNS', 'PROFILE_GROUPS', 'BenchCase',
+           'bench_cases', 'bench_config', 'bench_model', 'TrainStep', 'ActivationMeter', 'peak_memory', 'measure',
+           'markdown_table', 'write_csv', 'profile_step', 'profile_table', 'compile_comparison', 'FashionMNISTItems',
+           'epoch_comparison', 'run_benchmark', 'busy_cpu_note', 'main']
 
 # %% ../nbs/70_bench.ipynb #74204e3d
 RULE_NAMES = ('bp', 'dfa', 'drtp', 'hsic', 'pepita')
@@ -82,6 +85,7 @@ class TrainStep:
                  amp:str|None=None, # None or 'bf16': autocast of compute_grads (`TrainConfig.amp`)
                  channels_last:bool=False, # NHWC model and batch (`TrainConfig.channels_last`)
                  fused:bool|None=None, # fused optimizer kernel (Adam/AdamW/SGD); None: as training does (`TrainConfig.fused`)
+                 compile:bool=False, # the trainer compiles the model (`TrainConfig.compile`); the first step compiles
                  seed:int=0):
         if amp is not None and amp not in AMP_DTYPES:
             raise ValueError(f"unknown amp dtype {amp!r}; valid: {', '.join(AMP_DTYPES)} (or None)")
@@ -89,7 +93,8 @@ class TrainStep:
         self.amp, self.channels_last = amp, channels_last
         torch.manual_seed(seed)
         cfg = bench_config(case, rule_name, setting)
-        cfg = self.cfg = replace(cfg, amp=amp, channels_last=channels_last, fused=cfg.fused if fused is None else fused).validate()
+        cfg = self.cfg = replace(cfg, amp=amp, channels_last=channels_last, fused=cfg.fused if fused is None else fused,
+                                 compile=compile).validate()
         model = bench_model(case, cfg, num_classes).to(self.device)
         if channels_last: model = model.to(memory_format=torch.channels_last)
         self.model = model
@@ -176,45 +181,52 @@ def _ratio(v, ref): return v / ref if ref else float('nan')
 
 CLOCKS = {'wall': time.perf_counter, 'cpu': time.process_time}
 
-def measure(case:BenchCase, setting:str, rules=RULE_NAMES, device='cpu', reps:int=5, steps:int=3, warmup:int=1,
-            clock:str='wall', # 'wall' (what a user waits) or 'cpu' (this process's CPU time: steadier on a shared machine)
-            **step_options)->list[dict]:
-    "One row per rule: steps per second (median of `reps` interleaved rounds) and peak memory, with ratios to BP"
-    if clock not in CLOCKS: raise ValueError(f"unknown clock {clock!r}; valid clocks: {', '.join(CLOCKS)}")
-    if torch.device(device).type == 'cuda': clock = 'wall'     # CPU time says nothing about the GPU's work
-    now = CLOCKS[clock]
-    rules = tuple(dict.fromkeys(('bp', *rules)))          # BP is the reference of every ratio
-    run = {r: TrainStep(case, r, setting, device, **step_options) for r in rules}
-    mem = {}
-    for r, s in run.items():
-        for _ in range(warmup): s()
-        mem[r] = peak_memory(s)
-    times = {r: [] for r in rules}
+def _median_step_times(run:dict, reps:int, steps:int, now)->dict:
+    "Median seconds per step of every step in `run`: `reps` rounds of `steps` steps of each, in a rotating order"
+    keys, times = list(run), {k: [] for k in run}
     for rep in range(reps):
-        order = rules[rep % len(rules):] + rules[:rep % len(rules)]
-        for r in order:
-            s = run[r]; s.sync()
+        for k in keys[rep % len(keys):] + keys[:rep % len(keys)]:
+            s = run[k]; s.sync()
             t0 = now()
             for _ in range(steps): s()
             s.sync()
-            times[r].append((now() - t0) / steps)
-    med = {r: statistics.median(t) for r, t in times.items()}
-    dev = torch.device(device)
-    rows = [dict(model=case.name, setting=setting, rule=r, device=dev.type, batch_size=case.bs,
-                 steps_per_s=1 / med[r], step_ms=1e3 * med[r], time_ratio_to_bp=_ratio(med[r], med['bp']),
-                 peak_mem_mib=mem[r][0] / 2**20, peak_mem_ratio_to_bp=_ratio(mem[r][0], mem['bp'][0]),
-                 mem_kind=mem[r][1], amp=step_options.get('amp') or 'none',
+            times[k].append((now() - t0) / steps)
+    return {k: statistics.median(t) for k, t in times.items()}
+
+
+# %% ../nbs/70_bench.ipynb #d3422c05
+def measure(case:BenchCase, setting:str|tuple, rules=RULE_NAMES, device='cpu', reps:int=5, steps:int=3, warmup:int=1,
+            clock:str='wall', # 'wall' (what a user waits) or 'cpu' (this process's CPU time: steadier on a shared machine)
+            **step_options)->list[dict]:
+    "One row per setting (one, or several timed in the same rounds) and rule: steps per second, peak memory, ratios"
+    if clock not in CLOCKS: raise ValueError(f"unknown clock {clock!r}; valid clocks: {', '.join(CLOCKS)}")
+    if torch.device(device).type == 'cuda': clock = 'wall'     # CPU time says nothing about the GPU's work
+    settings = (setting,) if isinstance(setting, str) else tuple(setting)
+    rules = tuple(dict.fromkeys(('bp', *rules)))          # BP is the reference of every ratio
+    run = {(st, r): TrainStep(case, r, st, device, **step_options) for st in settings for r in rules}
+    mem = {}
+    for k, s in run.items():
+        for _ in range(warmup): s()
+        mem[k] = peak_memory(s)
+    med, dev = _median_step_times(run, reps, steps, CLOCKS[clock]), torch.device(device)
+    def overhead(st, r): return _ratio(med[st, r], med['continuous', r]) if st != 'continuous' and ('continuous', r) in med else ''
+    rows = [dict(model=case.name, setting=st, rule=r, device=dev.type, batch_size=case.bs,
+                 steps_per_s=1 / med[st, r], step_ms=1e3 * med[st, r], time_ratio_to_bp=_ratio(med[st, r], med[st, 'bp']),
+                 binary_overhead=overhead(st, r),
+                 peak_mem_mib=mem[st, r][0] / 2**20, peak_mem_ratio_to_bp=_ratio(mem[st, r][0], mem[st, 'bp'][0]),
+                 mem_kind=mem[st, r][1], amp=step_options.get('amp') or 'none',
                  channels_last=bool(step_options.get('channels_last')), fused_opt=TrainConfig.fused if step_options.get('fused') is None else bool(step_options['fused']),
+                 compile='on' if step_options.get('compile') else 'off',
                  clock=clock, threads=torch.get_num_threads(), reps=reps, steps=steps)
-            for r in rules]
+            for st in settings for r in rules]
     del run; gc.collect()
     if dev.type == 'cuda': torch.cuda.empty_cache()
     return rows
 
 # %% ../nbs/70_bench.ipynb #af020d73
 CSV_COLUMNS = ('model', 'setting', 'rule', 'device', 'batch_size', 'steps_per_s', 'step_ms', 'time_ratio_to_bp',
-               'peak_mem_mib', 'peak_mem_ratio_to_bp', 'mem_kind', 'amp', 'channels_last', 'fused_opt', 'clock', 'threads',
-               'reps', 'steps')
+               'binary_overhead', 'peak_mem_mib', 'peak_mem_ratio_to_bp', 'mem_kind', 'amp', 'channels_last', 'fused_opt',
+               'compile', 'clock', 'threads', 'reps', 'steps')
 
 def _fmt(v)->str:
     if isinstance(v, float): return f"{v:.3g}" if abs(v) < 1000 else f"{v:.0f}"
@@ -228,15 +240,86 @@ def markdown_table(rows:list[dict], columns:tuple|None=None)->str:
     lines += ['| ' + ' | '.join(_fmt(r.get(c, '')) for c in cols) + ' |' for r in rows]
     return '\n'.join(lines)
 
-TABLE_COLUMNS = ('model', 'setting', 'rule', 'steps_per_s', 'step_ms', 'time_ratio_to_bp', 'peak_mem_mib',
-                 'peak_mem_ratio_to_bp')
+TABLE_COLUMNS = ('model', 'setting', 'rule', 'steps_per_s', 'step_ms', 'time_ratio_to_bp', 'binary_overhead',
+                 'peak_mem_mib', 'peak_mem_ratio_to_bp')
 
-def write_csv(rows:list[dict], path:str|Path):
-    "Write `rows` with `CSV_COLUMNS` (extra keys ignored)"
+def write_csv(rows:list[dict], path:str|Path, columns:tuple=CSV_COLUMNS):
+    "Write `rows` with `columns` (extra keys ignored)"
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, 'w', newline='') as f:
-        w = csv.DictWriter(f, CSV_COLUMNS, extrasaction='ignore')
+        w = csv.DictWriter(f, columns, extrasaction='ignore')
         w.writeheader(); w.writerows(rows)
+
+# %% ../nbs/70_bench.ipynb #b5922639
+PROFILE_GROUPS = ('matrix products', 'sign weights', 'sign activations', 'STE backward', 'BatchNorm', 'activation',
+                  'optimizer', 'latent clamp', 'other')
+_RANGES = ('sign weights', 'sign activations', 'latent clamp')    # record_function ranges `profile_step` opens
+
+def _enclosing(event, group):
+    "The first group `group(name)` gives to the event or, going outwards, the events around it (None: none does)"
+    while event is not None:
+        g = group(event.name)
+        if g: return g
+        event = event.cpu_parent
+    return None
+
+def _range_group(n:str)->str|None:
+    if n in _RANGES: return n
+    if 'SignSTEBackward' in n: return 'STE backward'
+    if n.startswith('Optimizer.'): return 'optimizer'
+
+def _op_group(n:str)->str|None:
+    if n in ('aten::mm', 'aten::addmm', 'aten::bmm', 'aten::baddbmm') or 'conv' in n: return 'matrix products'
+    if 'batch_norm' in n: return 'BatchNorm'
+    if any(a in n for a in ('tanh', 'relu', 'threshold', 'gelu', 'hardtanh')): return 'activation'
+
+def _group(event)->str:
+    "An event's group: its enclosing range's (sign, STE backward, optimizer, clamp), else its own or enclosing op's"
+    return _enclosing(event, _range_group) or _enclosing(event, _op_group) or 'other'
+
+
+# %% ../nbs/70_bench.ipynb #b614b825
+def _ranged(fn, name:str):
+    def wrapped(*args, **kwargs):
+        with torch.profiler.record_function(name): return fn(*args, **kwargs)
+    return wrapped
+
+def profile_step(step:TrainStep, steps:int=5, warmup:int=1)->dict:
+    "Milliseconds per step in each of `PROFILE_GROUPS` (torch.profiler's self CPU times, summed), and their total"
+    from bnn_toolkit import learner
+    from bnn_toolkit.binarize import SignWeight, SignActivation
+    for _ in range(warmup): step()
+    saved = SignWeight.forward, SignActivation.forward, learner.clamp_latents_
+    SignWeight.forward, SignActivation.forward = _ranged(saved[0], 'sign weights'), _ranged(saved[1], 'sign activations')
+    learner.clamp_latents_ = _ranged(saved[2], 'latent clamp')
+    try:
+        with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+            for _ in range(steps): step()
+    finally: SignWeight.forward, SignActivation.forward, learner.clamp_latents_ = saved
+    ms = dict.fromkeys(PROFILE_GROUPS, 0.0)
+    for e in prof.events(): ms[_group(e)] += e.self_cpu_time_total / 1e3 / steps
+    return {**ms, 'total': sum(ms.values())}
+
+def profile_table(case:BenchCase, rules=('bp', 'dfa', 'pepita'), settings=BENCH_SETTINGS, steps:int=5, reps:int=3,
+                  **step_options)->list[dict]:
+    "`profile_step` of every setting and rule of `case`, medians of `reps` interleaved rounds: one row each"
+    run = {(st, r): TrainStep(case, r, st, **step_options) for st in settings for r in rules}
+    got = {k: [] for k in run}
+    for _ in range(reps):
+        for k, s in run.items(): got[k].append(profile_step(s, steps))
+    return [dict(model=case.name, setting=st, rule=r, **{g: statistics.median(p[g] for p in got[st, r]) for g in got[st, r][0]})
+            for st, r in run]
+
+
+# %% ../nbs/70_bench.ipynb #76cc989d
+def compile_comparison(case:BenchCase, rule:str='bp', settings=BENCH_SETTINGS, reps:int=5, steps:int=3,
+                       clock:str='cpu')->list[dict]:
+    "Median step time of `rule` eager and compiled, measured in the same rounds, one row per setting"
+    run = {(st, c): TrainStep(case, rule, st, compile=c) for st in settings for c in (False, True)}
+    for s in run.values(): s(); s()         # compiles (training mode) in the first call
+    med = _median_step_times(run, reps, steps, CLOCKS[clock])
+    return [dict(model=case.name, setting=st, rule=rule, eager_ms=1e3 * med[st, False], compiled_ms=1e3 * med[st, True],
+                 compiled_over_eager=med[st, True] / med[st, False]) for st in settings]
 
 # %% ../nbs/70_bench.ipynb #88ceae32
 class FashionMNISTItems(torch.utils.data.Dataset):
@@ -289,20 +372,24 @@ def run_benchmark(quick:bool=False, device=None, rules=RULE_NAMES, settings=BENC
     cases = bench_cases(quick, cuda=dev.type == 'cuda')
     if models: cases = [c for c in cases if c.name in models or c.model in models]
     rows = []
-    for case in cases:
-        for setting in settings:
-            t0 = time.perf_counter()
-            rows += measure(case, setting, rules, dev, reps=reps, steps=steps, **step_options)
-            log(f"# {case.name} {setting}: {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    for case in cases:      # the settings of a case in the same rounds: `binary_overhead` pairs their steps
+        t0 = time.perf_counter()
+        rows += measure(case, tuple(settings), rules, dev, reps=reps, steps=steps, **step_options)
+        log(f"# {case.name} {', '.join(settings)}: {time.perf_counter() - t0:.0f} s", file=sys.stderr)
     return rows
 
 # %% ../nbs/70_bench.ipynb #326fb975
-def _inference_rows(device, quick:bool):
-    try: from bnn_toolkit.export import inference_benchmark
-    except ImportError as e: return None, f"bnn_toolkit.export.inference_benchmark is not available ({e})"
-    params = inspect.signature(inference_benchmark).parameters
-    kw = {k: v for k, v in (('device', device), ('quick', quick)) if k in params}
-    return inference_benchmark(**kw), None
+def _inference_rows(quick:bool)->list[dict]:
+    "Packed binary inference against float32 (`export.inference_benchmark`, one thread)"
+    return inference_benchmark(quick=quick)
+
+def _scaling_rows(quick:bool)->list[dict]:
+    "One run over 1 and 2 processes (Gloo, CPU, one thread each): steps/s and efficiency (`distributed.scaling_benchmark`)"
+    return [r for rule in ('bp', 'dfa') for r in scaling_benchmark(train, rule=rule, steps=20 if quick else 100)]
+
+def _suffixed(path:str|Path, what:str)->Path:
+    "FILE.csv -> FILE-what.csv: the other tables' CSV files beside the training steps'"
+    p = Path(path); return p.with_name(f"{p.stem}-{what}{p.suffix or '.csv'}")
 
 def busy_cpu_note(device=None, clock:str='wall')->str|None:
     "A warning when other jobs load this CPU and several torch threads are timed by the wall clock, else None"
@@ -331,12 +418,17 @@ def _bench_parser()->argparse.ArgumentParser:
     p.add_argument('--channels-last', action='store_true', help="NHWC model and batches")
     p.add_argument('--fused', action=argparse.BooleanOptionalAction, default=None,
                    help="fused optimizer kernel (Adam/AdamW/SGD); default: as training (TrainConfig.fused, on)")
+    p.add_argument('--compile', action=argparse.BooleanOptionalAction, default=False,
+                   help="the trainer compiles the model (TrainConfig.compile); the warm-up step compiles")
     p.add_argument('--clock', choices=list(CLOCKS), default='wall',
                    help="wall time, or this process's CPU time (steadier when others share the CPU; CPU runs only)")
     p.add_argument('--epoch', action=argparse.BooleanOptionalAction, default=None,
                    help="one Fashion-MNIST epoch, device tensors vs DataLoader (default: on in full runs, off with --quick)")
     p.add_argument('--workers', type=int, default=4, help="DataLoader workers of the epoch comparison (the research code's default: 4)")
-    p.add_argument('--inference', action='store_true', help="also run bnn_toolkit.export.inference_benchmark")
+    p.add_argument('--inference', action='store_true', help="also time packed binary inference against float32 "
+                   "(bnn_toolkit.export.inference_benchmark; with --csv FILE, written to FILE-inference.csv)")
+    p.add_argument('--scaling', action='store_true', help="also time one run over 1 and 2 processes on the CPU "
+                   "(bnn_toolkit.distributed.scaling_benchmark; with --csv FILE, written to FILE-scaling.csv)")
     return p
 
 # %% ../nbs/70_bench.ipynb #24ceb588
@@ -346,7 +438,7 @@ def main(argv:list|None=None):
     busy = busy_cpu_note(a.device, a.clock)
     if busy: print(busy, file=sys.stderr)
     rows = run_benchmark(a.quick, a.device, a.rules, a.settings, a.models, a.reps, a.steps,
-                         clock=a.clock, amp=a.amp, channels_last=a.channels_last, fused=a.fused)
+                         clock=a.clock, amp=a.amp, channels_last=a.channels_last, fused=a.fused, compile=a.compile)
     dev = select_device(a.device)
     print(f"## Training steps ({dev.type}, torch {torch.__version__}, {torch.get_num_threads()} threads, "
           f"{rows[0]['clock'] if rows else a.clock} clock)\n")
@@ -358,8 +450,13 @@ def main(argv:list|None=None):
         try: print(markdown_table([epoch_comparison(dev, a.workers)]))
         except FileNotFoundError as e: print(f"skipped: {e}")     # the dataset is not installed here
     if a.inference:
-        inf, why = _inference_rows(dev, a.quick)
-        print(f"\n## Binary inference\n\n{markdown_table(inf) if inf else why}")
+        inf = _inference_rows(a.quick)
+        print(f"\n## Binary inference (one thread)\n\n{markdown_table(inf, INFERENCE_COLUMNS[:8])}")
+        if a.csv: write_csv(inf, _suffixed(a.csv, 'inference'), INFERENCE_COLUMNS)
+    if a.scaling:
+        sc = _scaling_rows(a.quick)
+        print(f"\n## One run over 1 and 2 processes (Gloo, CPU)\n\n{markdown_table(sc)}")
+        if a.csv: write_csv(sc, _suffixed(a.csv, 'scaling'), tuple(sc[0]))
     return rows
 
 if __name__ == '__main__' and '__file__' in globals(): main()

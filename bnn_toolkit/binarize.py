@@ -11,7 +11,7 @@ from torch.nn.utils import parametrize
 # %% auto #0
 __all__ = ['STE_NAMES', 'ACTIVATION_TYPES', 'WEIGHT_LAYER_TYPES', 'SignSTE', 'sign_ste', 'SignActivation', 'binarize_activations',
            'SignWeight', 'is_binary_weight', 'latent_weight', 'weight_layers', 'default_full_precision',
-           'binarize_weights', 'clip_latent_weights', 'binarize', 'BinarySummary', 'binary_summary']
+           'binarize_weights', 'clamp_latents_', 'clip_latent_weights', 'binarize', 'BinarySummary', 'binary_summary']
 
 # %% ../nbs/00_binarize.ipynb #e3bf73d4
 STE_NAMES = ('clipped', 'identity', 'bireal')
@@ -25,17 +25,18 @@ class SignSTE(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, estimator='clipped'):
         ctx.estimator = estimator
-        if estimator == 'clipped': ctx.save_for_backward(x.abs() <= 1)
-        elif estimator == 'bireal': ctx.save_for_backward(x)
-        # 2·[x > 0] − 1: the same ±1 (0 -> −1) as where(x > 0, 1, −1), about 3x faster on the CPU
-        return x.gt(0).to(x.dtype).mul_(2).sub_(1)
+        if estimator != 'identity': ctx.save_for_backward(x)
+        # sign(sign(x) - 1/2): {-1, 0, 1} -> {-1, -1, 1}, one new tensor and float kernels only (no bool tensors)
+        return x.sign().sub_(0.5).sign_()
 
     @staticmethod
     def backward(ctx, g):
         if ctx.estimator == 'identity': return g, None
-        saved, = ctx.saved_tensors
-        if ctx.estimator == 'clipped': return g * saved, None
-        return g * 2 * (1 - saved.clamp(-1, 1).abs()), None
+        x, = ctx.saved_tensors
+        if ctx.estimator == 'clipped':
+            b = 1 + torch.finfo(x.dtype).eps        # the float after 1: g passes where -b < x < b, i.e. |x| <= 1
+            return torch.ops.aten.hardtanh_backward(g, x, -b, b), None
+        return (1 - x.abs()).clamp_(min=0).mul_(2).mul_(g), None
 
 def sign_ste(x:torch.Tensor, # any tensor
              estimator:str='clipped', # one of `STE_NAMES`
@@ -123,10 +124,15 @@ def binarize_weights(model:nn.Module, # changed in place
     return done
 
 @torch.no_grad()
+def clamp_latents_(latents:list[torch.Tensor], # latent weights (`Trainer.latents`), changed in place
+                   bound:float=1.0):
+    "Clamp every tensor of `latents` to [-bound, bound] in place, one pass over each"
+    # (torch has foreach kernels for clamp_min_ and clamp_max_ only: two passes over every tensor, slower on the CPU)
+    for w in latents: w.clamp_(-bound, bound)
+
 def clip_latent_weights(model:nn.Module, bound:float=1.0):
     "Clamp the latent weight of every sign-parametrized layer to [-bound, bound] (call after each optimizer step)"
-    for m in model.modules():
-        if is_binary_weight(m): latent_weight(m).clamp_(-bound, bound)
+    clamp_latents_([latent_weight(m) for m in model.modules() if is_binary_weight(m)], bound)
 
 # %% ../nbs/00_binarize.ipynb #a2ed5629
 def binarize(model:nn.Module, # changed in place and returned

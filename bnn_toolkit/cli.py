@@ -51,6 +51,7 @@ def add_option(group, # an argparse parser or argument group
     elif 'type' not in kw: kw['type'] = _ARG_TYPES.get(str(f.type).split('|')[0].strip(), str)
     kw['default'] = None if m['switches'] else f.default
     if m['switches'] and f.default not in (None, False): kw['help'] += f' (default: {f.default})'
+    if m['choices'] and 'metavar' not in kw: kw['metavar'] = '{' + ','.join(m['choices']) + '}'   # checked by validate
     group.add_argument(flag, *m['aliases'], **kw)
     for s, value in m['switches'].items():
         group.add_argument(f'--{s}', dest=f'{f.name}:{s}', action='store_true',
@@ -201,24 +202,34 @@ def _resume(run_dir:str, flags:dict, defaults:dict, progress:bool):
     if s.get('status') == 'finished' and ('epochs' not in given or cfg.epochs <= s.get('epochs_run', 0)):
         print(f"bnn-train: {run_dir} has already finished; raise --epochs to train it further"); return None
     if (Path(run_dir) / 'checkpoint.pt').exists():
-        print(f"bnn-train: resuming {run_dir} after epoch {s.get('epochs_run', 0)}", flush=True)
-    else: print(f"bnn-train: {run_dir} has no checkpoint.pt: training it again from epoch 1", flush=True)
+        _say(f"bnn-train: resuming {run_dir} after epoch {s.get('epochs_run', 0)}")
+    else: _say(f"bnn-train: {run_dir} has no checkpoint.pt: training it again from epoch 1")
     return train(cfg, resume=run_dir, progress=progress)    # the config read and checked above: not again
+
+def _who()->str:
+    "`bnn-train`, with the process's rank in a run of several (torchrun sets RANK and WORLD_SIZE)"
+    return f"bnn-train[rank {os.environ.get('RANK', 0)}]" if int(os.environ.get('WORLD_SIZE', '1')) > 1 else 'bnn-train'
+
+def _say(message:str):
+    "Print `message` once per run: on rank 0 only when torchrun started several processes"
+    if os.environ.get('RANK', '0') == '0': print(message, flush=True)
 
 class _Announce:
     "A callback printing the run's name and directory once its data and model are ready (so never above an error)"
     order = -100
     def __init__(self, message:str): self.message = message
-    def before_fit(self, t): print(self.message, flush=True)
+    def before_fit(self, t): _say(self.message)
 
+# %% ../nbs/32_cli.ipynb #a9b9120e
 def main(argv:list[str]|None=None)->int:
     "The `bnn-train` command"
     cfg = resume = None
     try: flags, defaults, progress, resume = parse_flags(sys.argv[1:] if argv is None else argv)
     except ConfigError as e:
-        print(f"bnn-train: error: {e}", file=sys.stderr); return 2
+        print(f"{_who()}: error: {e}", file=sys.stderr); return 2
     # torch, the models and the rules load only now, so that --help, --version and a malformed flag answer at once
     from bnn_toolkit.training import Terminated, TrainingDiverged, train
+    from bnn_toolkit.distributed import is_peer_failure
     try:
         if resume:
             t = _resume(resume, flags, defaults, progress)
@@ -228,22 +239,32 @@ def main(argv:list[str]|None=None)->int:
             cfg = config_from_flags(flags)
             t = train(cfg, [_Announce(f"bnn-train: {run_name(cfg)} on {cfg.dataset} -> {cfg.out}")], progress=progress)
     except TrainingDiverged as e:
-        print(f"bnn-train: failed: {e}", file=sys.stderr); return 1
+        print(f"{_who()}: failed: {e}", file=sys.stderr); return 1
     except Terminated:
         where = cfg.out if cfg is not None else resume
-        print(f"bnn-train: stopped by SIGTERM; continue it with --resume {where}", file=sys.stderr); return 143
+        why = ' (torchrun stops every process when one of them fails)' if _who() != 'bnn-train' else ''
+        print(f"{_who()}: stopped by SIGTERM{why}; continue it with --resume {where}", file=sys.stderr); return 143
+    except RuntimeError as e:
+        if not is_peer_failure(e): raise
+        where = cfg.out if cfg is not None else resume
+        print(f"{_who()}: stopped: another process of this run failed or was killed ({str(e).splitlines()[0][:200]}); "
+              f"its last checkpoint is kept: continue it with torchrun ... --resume {where}", file=sys.stderr); return 1
     except (ConfigError, ValueError, FileNotFoundError) as e:
-        print(f"bnn-train: error: {e}", file=sys.stderr); return 2
+        print(f"{_who()}: error: {e}", file=sys.stderr); return 2
     except OSError as e:
         if e.filename is None and not e.strerror: raise
-        print(f"bnn-train: failed: {e.strerror}: {e.filename or cfg.out if cfg else resume}; the run is marked failed: "
+        print(f"{_who()}: failed: {e.strerror}: {e.filename or cfg.out if cfg else resume}; the run is marked failed: "
               "free some space (or fix the cause) and continue it with --resume", file=sys.stderr); return 1
     except KeyboardInterrupt:
         where = f"; what was done is in {cfg.out if cfg is not None else resume}" if cfg or resume else ""
-        print(f"bnn-train: interrupted{where}", file=sys.stderr); return 130
+        print(f"{_who()}: interrupted{where}", file=sys.stderr); return 130
     s = t.summary
     m = s.get('metric', 'accuracy')    # accuracy, or PSNR (dB) for --reconstruction
     acc = (f"{s['eval_split']} {m} {s[f'final_{m}']:.4f} (best {s[f'best_{m}']:.4f})"
            if s.get(f'final_{m}') is not None else "no epoch completed")
-    print(f"bnn-train: {s['status']}: {acc}; summary in {Path(cfg.out) / 'summary.json'}")
+    _say(f"bnn-train: {s['status']}: {acc}; summary in {Path(cfg.out) / 'summary.json'}")
     return 0 if s['status'] == 'finished' else 1
+
+# %% ../nbs/32_cli.ipynb #736e1462
+#| eval: false
+if __name__ == '__main__': sys.exit(main())

@@ -164,7 +164,7 @@ class OptimOptions:
     amp: str|None = option(None, 'bfloat16 autocast (CUDA, or CPUs with bf16 kernels); no fp16: rules fill .grad '
                            'themselves, so they cannot use a gradient scaler', choices=('bf16',))
     channels_last: bool = option(False, 'NHWC layout for convolutional models (faster on CUDA)')
-    compile: bool = option(False, 'torch.compile the training step where it helps (the first steps are slower: compiling)',
+    compile: bool = option(False, 'torch.compile the model where no rule hooks it (BP, evaluation); the first step compiles',
                            label='compile')
     sync_bn: bool = option(False, 'synchronise BatchNorm statistics across the processes of a torchrun run')
 

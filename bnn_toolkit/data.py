@@ -98,7 +98,7 @@ class Split:
     def __repr__(self): return f"{type(self).__name__}({len(self)} samples on {self.device})"
 
 class TensorSplit(Split):
-    "uint8 images and labels held on one device (optionally seen through `index`), normalised batch by batch."
+    "uint8 images and labels held on one device (optionally seen through `index`), normalised batch by batch (in torch's default float type)."
     def __init__(self,
                  x:Tensor, # uint8 images (N, C, H, W); its device is the split's device
                  y:Tensor, # labels (N,)
@@ -123,7 +123,7 @@ class TensorSplit(Split):
         order = order.to(self.device)
         if self.index is not None: order = self.index[order]
         for idx in order.split(bs):
-            x = self.x[idx].float().mul_(self.scale).sub_(self.shift)
+            x = self.x[idx].to(torch.get_default_dtype()).mul_(self.scale).sub_(self.shift)   # float64 runs get float64 batches
             if self.size and x.shape[-2:] != (self.size, self.size):
                 x = F.interpolate(x, size=(self.size, self.size), mode='bilinear', align_corners=False, antialias=True)
             yield x, self.y[idx]

@@ -4,21 +4,27 @@
 
 # %% ../nbs/60_export.ipynb #81415868
 from __future__ import annotations
-import argparse, copy, io, json, math, sys, time, zipfile, zlib
+import argparse, copy, io, json, math, sys, tempfile, time, zipfile, zlib
 from pathlib import Path
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 from torch import Tensor
 from .binarize import SignActivation, is_binary_weight, binarize
-from .models import FullyConnected, SmallVGG, build_model
+from .models import FullyConnected, SmallVGG, build_model, Patchify, TokenMean, PreNormResidual
+from torchvision.models import VGG, MobileNetV2
+from torchvision.models.mobilenetv2 import InvertedResidual
 from fastcore.basics import patch
+from .kernels import (resolve_impl, xnor_popcounts, xnor_sign_bits, im2col_words, regroup_words,
+                                   pack_linear_weight, pack_conv_weight, conv_out_size, popcount_throughput, float_sign_bits,
+                                   depthwise_xnor, pack_depthwise_weight)
 
 # %% auto #0
-__all__ = ['FORMAT', 'FORMAT_VERSION', 'SEQUENTIAL_MODELS', 'n_words', 'pack_bits', 'unpack_bits', 'popcount_matmul',
-           'binary_dot', 'int_sign_thresholds', 'float_sign_thresholds', 'apply_threshold', 'Bits', 'XnorLinear',
-           'XnorConv2d', 'FloatLayer', 'max_pool_bits', 'UnsupportedModelError', 'model_records',
-           'float_checkpoint_bytes', 'export_packed', 'PackedModel', 'read_header', 'load_packed', 'build_binary',
-           'plain_float', 'random_bn_stats', 'inference_benchmark', 'writes_over_run_file', 'main']
+__all__ = ['FORMAT', 'FORMAT_VERSION', 'SEQUENTIAL_MODELS', 'BENCH_SHAPES', 'BENCH_COLUMNS', 'n_words', 'pack_bits',
+           'unpack_bits', 'popcount_matmul', 'binary_dot', 'int_sign_thresholds', 'float_sign_thresholds',
+           'apply_threshold', 'Bits', 'XnorLinear', 'XnorConv2d', 'FloatLayer', 'max_pool_bits',
+           'UnsupportedModelError', 'model_records', 'float_checkpoint_bytes', 'export_packed', 'PackedModel',
+           'read_header', 'load_packed', 'build_binary', 'plain_float', 'random_bn_stats', 'layer_seconds',
+           'is_xnor_layer', 'kernel_efficiency', 'inference_benchmark', 'writes_over_run_file', 'main']
 
 # %% ../nbs/60_export.ipynb #16e178db
 def n_words(n:int)->int:
@@ -71,27 +77,32 @@ def binary_dot(a:np.ndarray, # uint64 (m, k) packed ±1 rows
     return n - 2 * popcount_matmul(a, w)
 
 # %% ../nbs/60_export.ipynb #124223b5
-def _check_monotone(pos:np.ndarray, what:str):
-    "`pos` (K, C) bool over ascending inputs must switch at most once per channel"
-    if (np.diff(pos.astype(np.int8), axis=0) != 0).sum(0).max(initial=0) > 1:
-        raise RuntimeError(f"{what} is not monotone in its input, so it cannot be folded into a threshold")
-
 def int_sign_thresholds(f, # float32 Tensor (K, C) -> Tensor (K, C): the layer's BN (identity without one), per channel
                         n:int, # pre-activations are integers in [-n, n]
                         c:int, # number of channels
                         bias:Tensor|None=None, # (C,) float32 bias added to the integer sum before `f`
+                        block:int=1 << 22, # candidates x channels per evaluation of `f` (bounds the memory)
                        )->tuple[np.ndarray, np.ndarray]: # thr (C,) int64, neg (C,) bool
     "Exact thresholds: sign(f(z + bias)) = +1 iff z >= thr (z <= thr where neg), from `f` on every integer z in [-n, n]"
-    z = torch.arange(-n, n + 1, dtype=torch.float32)[:, None].repeat(1, c)
-    if bias is not None: z = z + bias.detach().float().cpu()[None]       # fl(z + b), as F.linear's bias add
-    with torch.no_grad(): pos = (f(z) > 0).numpy()
-    _check_monotone(pos, 'this BatchNorm + sign')
-    always, never, inc = pos.all(0), ~pos.any(0), ~pos[0] & pos[-1]
-    first, last = pos.argmax(0), len(pos) - 1 - pos[::-1].argmax(0)
-    thr = np.where(inc, first - n, last - n)
-    thr = np.where(always, -n, np.where(never, n + 1, thr))
+    rows, k = max(1, block // max(1, c)), 2 * n + 1
+    count, first, last = np.zeros(c, np.int64), np.full(c, k), np.full(c, -1)
+    for s in range(0, k, rows):                  # blocks of candidates: n = 25088 inputs need no 800 MB array
+        z = torch.arange(s - n, min(k, s + rows) - n, dtype=torch.float32)[:, None].repeat(1, c)
+        if bias is not None: z = z + bias.detach().float().cpu()[None]       # fl(z + b), as F.linear's bias add
+        with torch.no_grad(): pos = (f(z) > 0).numpy()
+        hit = pos.any(0)
+        first = np.where(hit & (first == k), s + pos.argmax(0), first)
+        last = np.where(hit, s + len(pos) - 1 - pos[::-1].argmax(0), last)
+        count += pos.sum(0)
+    never, always = count == 0, count == k
+    # monotone: the positive candidates are one run that starts at -n or ends at n (else the sign switches twice)
+    if not (never | ((count == last - first + 1) & ((first == 0) | (last == k - 1)))).all():
+        raise RuntimeError("this BatchNorm + sign is not monotone in its input, so it cannot be folded into a threshold")
+    inc = ~never & ~always & (last == k - 1)
+    thr = np.where(always, -n, np.where(never, n + 1, np.where(inc, first - n, last - n)))
     return thr.astype(np.int64), (~inc & ~always & ~never)
 
+# %% ../nbs/60_export.ipynb #02811c83
 def _f32_key(x:np.ndarray)->np.ndarray:
     "float32 -> int64 whose order is the float order (-0 just below +0)"
     i = np.asarray(x, np.float32).view(np.int32).astype(np.int64)
@@ -129,7 +140,9 @@ def apply_threshold(z:np.ndarray, # pre-activations, channel axis last
 # %% ../nbs/60_export.ipynb #c5c49bb9
 class Bits:
     "A batch of ±1 values packed along channels: `words` (B, w) for features or (B, H, W, w) for feature maps"
-    def __init__(self, words:np.ndarray, n:int): self.words, self.n = words, n
+    def __init__(self, words:np.ndarray, n:int,
+                 conv:bool=False, # 3-d words (B, L, w) of a Conv1d (PyTorch: (B, C, L)), not of a Linear on (B, N, C)
+                ): self.words, self.n, self.conv = words, n, conv
     @classmethod
     def from_bool(cls, b:np.ndarray)->Bits:
         "Pack `b` (channel axis last; True is +1)"
@@ -140,9 +153,9 @@ class Bits:
         b = x > 0
         return cls.from_bool((b.permute(0, 2, 3, 1) if b.ndim == 4 else b).numpy())
     def tensor(self)->Tensor:
-        "The ±1 float32 tensor, (N, C) or contiguous (N, C, H, W)"
+        "The ±1 float32 tensor, (N, C), (N, L, C) or contiguous (N, C, L) / (N, C, H, W)"
         t = torch.from_numpy(unpack_bits(self.words, self.n))
-        return t.permute(0, 3, 1, 2).contiguous() if t.ndim == 4 else t
+        return t.movedim(-1, 1).contiguous() if t.ndim == 4 or self.conv else t
     @property
     def shape(self)->tuple:
         "Logical shape in PyTorch's layout"
@@ -164,16 +177,23 @@ class XnorLinear:
     "Linear layer on packed ±1 inputs and ±1 weights by XOR + popcount; bits out with a folded sign, else the integer z"
     def __init__(self, w:np.ndarray, # (O, n) ±1 weights
                  thr:np.ndarray|None=None, neg:np.ndarray|None=None, # folded sign (`int_sign_thresholds`), or None
+                 impl:str='auto', # XOR-popcount kernel: 'compiled' (numba), 'numpy', or 'auto' (compiled if available)
+                 threads:int=1, # threads of the compiled kernel
                 ):
         self.o, self.n = w.shape
-        self.wt = np.ascontiguousarray(pack_bits(w).T)           # (words, O)
+        self.wt = pack_linear_weight(w)                          # (1, words, O): word-major
+        self.impl, self.threads = resolve_impl(impl), threads
         self.sign = thr is not None
         if self.sign: self.limit, self.flip = _popcount_limits(self.n, thr, neg)
     def __call__(self, v):
-        p = _popcount_t(np.ascontiguousarray(_as_bits(v).words.T), self.wt)
-        if self.sign: return Bits.from_bool((p <= self.limit) != self.flip)
-        return torch.from_numpy((self.n - 2 * p).astype(np.float32))
-    def __repr__(self)->str: return f"XnorLinear({self.n}, {self.o}, sign={self.sign})"
+        words = _as_bits(v).words                                # (B, w), or (B, N, w) for a Linear on tokens
+        cols, lead = words.reshape(-1, 1, words.shape[-1]), words.shape[:-1]
+        if self.sign:
+            bits = xnor_sign_bits(cols, self.wt, self.limit[None], self.flip, self.impl, self.threads)
+            return Bits(bits.reshape(*lead, -1), self.o)
+        p = xnor_popcounts(cols, self.wt, self.impl, self.threads)
+        return torch.from_numpy((self.n - 2 * p).astype(np.float32).reshape(*lead, self.o))
+    def __repr__(self)->str: return f"XnorLinear({self.n}, {self.o}, sign={self.sign}, impl={self.impl!r})"
 
 # %% ../nbs/60_export.ipynb #b10a82c3
 def _pair(v)->tuple[int, int]: return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
@@ -195,14 +215,19 @@ def _windows(a:np.ndarray, # (B, H, W, w) words
 # %% ../nbs/60_export.ipynb #dad991b0
 class XnorConv2d:
     "Conv2d on packed ±1 inputs and ±1 weights: packed im2col, XOR + popcount, exact zero-padding correction"
-    def __init__(self, w:np.ndarray, # (O, C, kh, kw) ±1 weights
+    def __init__(self, w:np.ndarray, # (O, C/groups, kh, kw) ±1 weights
                  stride=1, padding=0, dilation=1,
                  thr:np.ndarray|None=None, neg:np.ndarray|None=None, # folded sign, or None
+                 groups:int=1, # as nn.Conv2d's groups (depthwise: groups = channels)
+                 impl:str='auto', # XOR-popcount kernel: 'compiled', 'numpy' or 'auto'
+                 threads:int=1, # threads of the compiled kernel
                 ):
-        self.o, self.c, kh, kw = w.shape
+        self.o, self.c, kh, kw = w.shape                                                     # c: channels per group
         self.kernel, self.stride, self.padding, self.dilation = (kh, kw), _pair(stride), _pair(padding), _pair(dilation)
-        self.wt = np.ascontiguousarray(pack_bits(w.transpose(0, 2, 3, 1)).reshape(self.o, -1).T)   # (kh*kw*words, O)
-        self.ones = (w > 0).sum(1).reshape(self.o, kh * kw).T.astype(np.int64)                    # (kh*kw, O)
+        self.groups, self.impl, self.threads = groups, resolve_impl(impl), threads
+        self.depthwise = groups > 1 and self.c == 1 and self.o == groups            # one channel in, one out per group
+        self.wt = pack_depthwise_weight(w) if self.depthwise else pack_conv_weight(w, groups)   # (kh*kw, words) / (G, kh*kw*words, O/G)
+        self.ones = (w > 0).sum(1).reshape(self.o, kh * kw).T.astype(np.int64)                # (kh*kw, O)
         self.thr, self.neg, self._tables = thr, neg, {}
 
     def offsets(self, h:int, w:int)->np.ndarray:
@@ -223,36 +248,46 @@ def _table(self:XnorConv2d, h:int, w:int):
     return self._tables[h, w]
 
 @patch
+def _xnor(self:XnorConv2d, v:Bits, limit=None, flip=None)->np.ndarray:
+    "The popcounts (B*Ho*Wo, O) int32, or with `limit` the packed sign bits (B*Ho*Wo, words)"
+    geo = (self.kernel, self.stride, self.padding, self.dilation)
+    if self.depthwise: return depthwise_xnor(v.words, self.wt, self.o, *geo, limit, flip, self.impl)
+    a = regroup_words(v.words, v.n, self.groups, self.impl) if self.groups > 1 else v.words[:, :, :, None, :]   # (B, H, W, G, wg)
+    cols = im2col_words(a, *geo, self.impl)
+    if limit is None: return xnor_popcounts(cols, self.wt, self.impl, self.threads)
+    return xnor_sign_bits(cols, self.wt, limit, flip, self.impl, self.threads)
+
+@patch
 def __call__(self:XnorConv2d, v):
-    a = _as_bits(v).words
-    b, h, w, nw = a.shape
-    win = _windows(a, self.kernel, self.stride, self.padding, self.dilation)
-    ho, wo = win[0].shape[1:3]
-    cols = np.empty((len(win), nw, b, ho, wo), np.uint64)
-    for i, x in enumerate(win): cols[i] = x.transpose(3, 0, 1, 2)
-    p = _popcount_t(cols.reshape(-1, b * ho * wo), self.wt).reshape(b, ho * wo, self.o)
-    if self.thr is not None:
-        limit, flip = self._table(h, w)
-        return Bits(pack_bits((p <= limit) != flip).reshape(b, ho, wo, -1), self.o)
-    z = (self._table(h, w) - 2 * p).astype(np.float32).reshape(b, ho, wo, self.o)
+    v = _as_bits(v)
+    b, h, w, _ = v.words.shape
+    ho, wo = (conv_out_size(s, *g) for s, g in zip((h, w), zip(self.kernel, self.stride, self.padding, self.dilation)))
+    if self.thr is not None: return Bits(self._xnor(v, *self._table(h, w)).reshape(b, ho, wo, -1), self.o)
+    z = (self._table(h, w) - 2 * self._xnor(v).reshape(b, ho * wo, self.o)).astype(np.float32).reshape(b, ho, wo, self.o)
     return torch.from_numpy(z).permute(0, 3, 1, 2).contiguous()
 
 @patch
 def __repr__(self:XnorConv2d)->str:
-    return f"XnorConv2d({self.c}, {self.o}, kernel={self.kernel}, stride={self.stride}, padding={self.padding}, sign={self.thr is not None})"
+    return (f"XnorConv2d({self.c * self.groups}, {self.o}, kernel={self.kernel}, stride={self.stride}, padding={self.padding}, "
+            f"groups={self.groups}, sign={self.thr is not None}, impl={self.impl!r})")
 
 # %% ../nbs/60_export.ipynb #69db0055
 class FloatLayer:
     "Linear/Conv2d run by PyTorch exactly as in the simulated model (same op, same float32 weights), optionally a folded sign"
-    def __init__(self, op:str, # 'linear' or 'conv2d'
-                 weight:Tensor, bias:Tensor|None=None, thr:np.ndarray|None=None, neg:np.ndarray|None=None, **conv_args):
+    def __init__(self, op:str, # 'linear', 'conv2d' or 'conv1d' (1x1, as MLP-Mixer's token mixing)
+                 weight:Tensor, bias:Tensor|None=None, thr:np.ndarray|None=None, neg:np.ndarray|None=None,
+                 impl:str='auto', # thresholds + packing: compiled (`float_sign_bits`) or numpy
+                 **conv_args):
         self.op, self.weight, self.bias, self.thr, self.neg, self.conv_args = op, weight, bias, thr, neg, conv_args
+        self.impl = resolve_impl(impl)
     def __call__(self, v):
         x = _as_tensor(v)
-        z = F.linear(x, self.weight, self.bias) if self.op == 'linear' else F.conv2d(x, self.weight, self.bias, **self.conv_args)
+        z = (F.linear(x, self.weight, self.bias) if self.op == 'linear' else
+             F.conv1d(x, self.weight, self.bias) if self.op == 'conv1d' else F.conv2d(x, self.weight, self.bias, **self.conv_args))
         if self.thr is None: return z
-        zc = (z.permute(0, 2, 3, 1) if z.ndim == 4 else z).numpy()
-        return Bits.from_bool(apply_threshold(zc, self.thr, self.neg))
+        if self.op == 'linear':         # channels last, (B, C) or (B, N, C): apply_threshold, then packed
+            return Bits(float_sign_bits(z.reshape(-1, z.shape[-1]).numpy(), self.thr, self.neg, self.impl).reshape(*z.shape[:-1], -1), z.shape[-1])
+        return Bits(float_sign_bits(z.numpy(), self.thr, self.neg, self.impl), z.shape[1], conv=z.ndim == 3)
     def __repr__(self)->str:
         return f"FloatLayer({self.op}, weight={tuple(self.weight.shape)}, bias={self.bias is not None}, sign={self.thr is not None})"
 
@@ -264,31 +299,60 @@ def max_pool_bits(v:Bits, kernel, stride, padding=0, dilation=1)->Bits:
     return Bits(out, v.n)
 
 # %% ../nbs/60_export.ipynb #6c9db403
-FORMAT, FORMAT_VERSION = 'bnn_toolkit.packed', 1
+FORMAT, FORMAT_VERSION = 'bnn_toolkit.packed', 2   # 2: groups, replicating average pools, float16 arrays
 SEQUENTIAL_MODELS = [FullyConnected, SmallVGG]   # model classes whose forward applies their children in order
 
 class UnsupportedModelError(ValueError):
     "A model `export_packed` cannot turn into a packed file"
 
-_SUPPORTED = 'Linear, Conv2d, BatchNorm1d/2d, SignActivation, MaxPool2d, AdaptiveAvgPool2d, Flatten, ReLU, Tanh, Hardtanh, Dropout, Identity'
+_SUPPORTED = ('Linear, Conv2d, BatchNorm1d/2d, SignActivation, MaxPool2d, AdaptiveAvgPool2d, Flatten, ReLU, ReLU6, Tanh, Hardtanh, '
+              'Dropout, Identity, 1x1 Conv1d, LayerNorm, GELU, and the blocks of MobileNetV2 and MLPMixer')
 
-def _is_sequential(m:nn.Module)->bool:
-    return type(m) in SEQUENTIAL_MODELS or (isinstance(m, nn.Sequential) and type(m).forward is nn.Sequential.forward)
+def _children_in_order(m:nn.Module)->list|None:
+    "The `(name, module)` pairs whose composition is `m`'s forward, or None for a module with a forward of its own"
+    if type(m) in SEQUENTIAL_MODELS or (isinstance(m, nn.Sequential) and type(m).forward is nn.Sequential.forward):
+        return list(m.named_children())
+    if type(m) is VGG:     # torchvision/models/vgg.py: features, avgpool, torch.flatten(x, 1), classifier
+        return [('features', m.features), ('avgpool', m.avgpool), ('flatten', nn.Flatten()), ('classifier', m.classifier)]
+    if type(m) is MobileNetV2:   # torchvision/models/mobilenetv2.py: features, adaptive_avg_pool2d(x, (1, 1)), flatten, classifier
+        return [('features', m.features), ('avgpool', nn.AdaptiveAvgPool2d(1)), ('flatten', nn.Flatten()), ('classifier', m.classifier)]
+    if type(m) is InvertedResidual and not m.use_res_connect: return [('conv', m.conv)]   # no skip: its body in order
+    if type(m) is PreNormResidual and not m.residual: return [('norm', m.norm), ('fn', m.fn)]
+    return None
 
 def _leaves(m:nn.Module, prefix:str='')->list[tuple[str, nn.Module]]:
     "The `(name, module)` pairs the model applies in order, containers opened"
-    if not _is_sequential(m): return [(prefix, m)]
-    return [l for n, c in m.named_children() for l in _leaves(c, f'{prefix}.{n}' if prefix else n)]
+    children = _children_in_order(m)
+    if children is None: return [(prefix, m)]
+    return [l for n, c in children for l in _leaves(c, f'{prefix}.{n}' if prefix else n)]
+
+def _input_shapes(model:nn.Module, leaves:list, in_shape:tuple|None)->dict:
+    "name -> the shape (without batch) of the input each leaf sees on a zero image of `in_shape` ({} without one)"
+    if not in_shape: return {}
+    shapes = {}
+    def record(name):
+        def hook(module, args): shapes.setdefault(name, tuple(args[0].shape[1:]))       # returns None: inputs unchanged
+        return hook
+    hooks = [m.register_forward_pre_hook(record(name)) for name, m in leaves]
+    try:
+        with torch.no_grad(): model(torch.zeros(1, *in_shape))
+    finally:
+        for h in hooks: h.remove()
+    return shapes
 
 # %% ../nbs/60_export.ipynb #e98c8bb1
 def _unsupported(name:str, m:nn.Module, why:str='')->UnsupportedModelError:
     where = f"module {name!r} ({type(m).__name__.removeprefix('Parametrized')})" if name else f"model {type(m).__name__}"
     return UnsupportedModelError(f"cannot export {where}{why or ''}; supported: sequential models "
-                                 f"(nn.Sequential, {', '.join(c.__name__ for c in SEQUENTIAL_MODELS)}) of {_SUPPORTED}")
+                                 f"(nn.Sequential, {', '.join(c.__name__ for c in SEQUENTIAL_MODELS)}, torchvision's VGG and MobileNetV2, MLPMixer) of {_SUPPORTED}")
+
+def _body_leaves(name:str, m:nn.Module)->list:
+    "The leaves of a residual block's body (MobileNetV2: `conv`; MLP-Mixer: `norm` then `fn`), as `_leaves` names them"
+    body = _leaves(m.conv, f'{name}.conv') if isinstance(m, InvertedResidual) else [(f'{name}.norm', m.norm), *_leaves(m.fn, f'{name}.fn')]
+    return [(n, c) for n, c in body if not isinstance(c, (nn.Dropout, nn.Identity))]
 
 def _check_supported(name:str, m:nn.Module):
     if isinstance(m, nn.Conv2d):
-        if m.groups != 1: raise _unsupported(name, m, ': grouped convolutions are not supported')
         if m.padding_mode != 'zeros' or isinstance(m.padding, str):
             raise _unsupported(name, m, ": only numeric zero padding is supported")
     elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
@@ -297,7 +361,13 @@ def _check_supported(name:str, m:nn.Module):
         if (m.start_dim, m.end_dim) != (1, -1): raise _unsupported(name, m, ': only Flatten(1, -1) is supported')
     elif isinstance(m, nn.AdaptiveAvgPool2d):
         if any(s is None for s in _pair(m.output_size)): raise _unsupported(name, m, ': output_size None')
-    elif not isinstance(m, (nn.Linear, SignActivation, nn.MaxPool2d, nn.ReLU, nn.Tanh, nn.Hardtanh, nn.Dropout, nn.Identity)):
+    elif isinstance(m, nn.Conv1d):
+        if (m.kernel_size, m.stride, m.padding, m.dilation, m.groups) != ((1,), (1,), (0,), (1,), 1):
+            raise _unsupported(name, m, ': only 1x1 Conv1d (token mixing) is supported')
+    elif isinstance(m, (InvertedResidual, PreNormResidual)):   # blocks with a skip connection (`_leaves` opens the others)
+        for n, c in _body_leaves(name, m): _check_supported(n, c)
+    elif not isinstance(m, (nn.Linear, SignActivation, nn.MaxPool2d, nn.ReLU, nn.Tanh, nn.Hardtanh, nn.Dropout, nn.Identity,
+                            nn.LayerNorm, nn.GELU, Patchify, TokenMean)):
         raise _unsupported(name, m)
     if isinstance(m, nn.MaxPool2d) and m.return_indices: raise _unsupported(name, m, ': return_indices')
 
@@ -311,20 +381,26 @@ def _bn_fn(bn:nn.Module|None):
 def _int_dtype(n:int):
     return next(t for t in (np.int8, np.int16, np.int32, np.int64) if np.iinfo(t).max >= n + 1)
 
+def _small_float(x:np.ndarray)->np.ndarray:
+    "float16 when every value survives the round trip to float16 and back (so every op sees the same float32), else float32"
+    x = np.asarray(x, np.float32)
+    with np.errstate(over='ignore'): h = x.astype(np.float16)               # inf where too large: fails the check
+    return h if np.array_equal(h.astype(np.float32), x) else x
+
 def _weight_record(name:str, m:nn.Module, domain:str, bn:nn.Module|None, bn_name:str|None, sign:bool, arrays:dict)->dict:
     "The header record of weight layer `m` (+ folded `bn` + sign); its arrays go into `arrays`"
     binary = is_binary_weight(m)
     w = m.weight.detach().float().cpu()        # a SignWeight layer's ±1 weight, as the simulated model uses it
     bias = None if m.bias is None else m.bias.detach().float().cpu()
-    mode = 'xnor' if binary and domain == 'bits' and (sign or bias is None) else 'float'
-    conv = isinstance(m, nn.Conv2d)
-    rec = dict(op='conv2d' if conv else 'linear', name=name, **{'in': w.shape[1], 'out': w.shape[0]}, shape=list(w.shape),
+    conv, conv1d = isinstance(m, nn.Conv2d), isinstance(m, nn.Conv1d)       # a 1x1 Conv1d always runs as a float op
+    mode = 'xnor' if binary and domain == 'bits' and (sign or bias is None) and not conv1d else 'float'
+    rec = dict(op='conv2d' if conv else 'conv1d' if conv1d else 'linear', name=name, **{'in': w.shape[1], 'out': w.shape[0]}, shape=list(w.shape),
                binary_weight=binary, input=domain, mode=mode, weight=f'{name}.weight', bias=None, sign=None)
-    if conv: rec.update(kernel_size=list(m.kernel_size), stride=list(m.stride), padding=list(m.padding), dilation=list(m.dilation))
-    arrays[rec['weight']] = np.packbits(w.reshape(len(w), -1).numpy() > 0, axis=1, bitorder='little') if binary else w.numpy()
+    if conv: rec.update(kernel_size=list(m.kernel_size), stride=list(m.stride), padding=list(m.padding), dilation=list(m.dilation), groups=m.groups)
+    arrays[rec['weight']] = np.packbits(w.reshape(len(w), -1).numpy() > 0, axis=1, bitorder='little') if binary else _small_float(w.numpy())
     if bias is not None and mode == 'float':
         rec['bias'] = f'{name}.bias'
-        arrays[rec['bias']] = bias.numpy()
+        arrays[rec['bias']] = _small_float(bias.numpy())
     if sign:
         f = _bn_fn(bn)
         if mode == 'xnor':
@@ -337,16 +413,50 @@ def _weight_record(name:str, m:nn.Module, domain:str, bn:nn.Module|None, bn_name
                            folded=bn_name)
     return rec
 
+# %% ../nbs/60_export.ipynb #a6fd6ad1
+def _other_record(name:str, m:nn.Module, domain:str, shapes:dict, arrays:dict)->tuple[dict, str]:
+    "The record of a leaf that is not a weight layer, and the domain of its output"
+    if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+        rec = dict(op='batchnorm', eps=m.eps, **{k: f'{name}.{k}' for k in ('mean', 'var')}, weight=None, bias=None)
+        arrays[rec['mean']], arrays[rec['var']] = (_small_float(t.float().cpu().numpy()) for t in (m.running_mean, m.running_var))
+        if m.affine:
+            for k in ('weight', 'bias'):
+                rec[k] = f'{name}.{k}'
+                arrays[rec[k]] = _small_float(getattr(m, k).detach().float().cpu().numpy())
+        return rec, 'float'
+    if isinstance(m, SignActivation): return dict(op='sign'), 'bits'
+    if isinstance(m, nn.MaxPool2d):
+        return dict(op='maxpool2d', **{k: list(_pair(getattr(m, k))) for k in ('kernel_size', 'stride', 'padding', 'dilation')},
+                    ceil_mode=m.ceil_mode), ('float' if m.ceil_mode else domain)
+    if isinstance(m, nn.AdaptiveAvgPool2d):
+        rec, hw = dict(op='adaptive_avgpool2d', output_size=list(_pair(m.output_size))), shapes.get(name, (0, 0, 0))[1:]
+        if domain == 'bits' and 0 not in hw and all(o % h == 0 for o, h in zip(rec['output_size'], hw)):
+            return {**rec, 'replicate': [o // h for o, h in zip(rec['output_size'], hw)]}, 'bits'   # one pixel per output: ±1
+        return rec, 'float'
+    if isinstance(m, nn.LayerNorm):
+        rec = dict(op='layernorm', shape=list(m.normalized_shape), eps=m.eps, weight=None, bias=None)
+        for k in ('weight', 'bias'):
+            if getattr(m, k) is not None:
+                rec[k] = f'{name}.{k}'
+                arrays[rec[k]] = _small_float(getattr(m, k).detach().float().cpu().numpy())
+        return rec, 'float'
+    if isinstance(m, Patchify): return dict(op='patchify', patch_size=m.patch_size), 'float'
+    if isinstance(m, TokenMean): return dict(op='token_mean'), 'float'
+    if isinstance(m, nn.GELU): return dict(op='gelu', approximate=m.approximate), 'float'
+    if isinstance(m, (InvertedResidual, PreNormResidual)):       # x + body(x), in float32 as both models add them
+        return dict(op='residual', body=_records(_body_leaves(name, m), domain, shapes, arrays)[0]), 'float'
+    if isinstance(m, nn.Flatten): return dict(op='flatten'), domain
+    if isinstance(m, nn.Hardtanh): return dict(op='hardtanh', min=m.min_val, max=m.max_val), 'float'   # ReLU6 too
+    return dict(op=type(m).__name__.lower()), 'float'      # relu, tanh
+
 # %% ../nbs/60_export.ipynb #c0fc5d07
-def model_records(model:nn.Module)->tuple[list[dict], dict]:
-    "The header's layer records and the arrays of `model` (in eval mode)"
-    leaves = [(n, m) for n, m in _leaves(model) if not isinstance(m, (nn.Dropout, nn.Identity))]
-    for n, m in leaves: _check_supported(n, m)
-    recs, arrays, domain, i = [], {}, 'float', 0
+def _records(leaves:list, domain:str, shapes:dict, arrays:dict)->tuple[list[dict], str]:
+    "Records of `leaves` applied in order to an input of `domain` ('float' or 'bits'), and the domain of the output"
+    recs, i = [], 0
     while i < len(leaves):
         name, m = leaves[i]
         nxt = lambda j: leaves[j][1] if j < len(leaves) else None
-        if isinstance(m, (nn.Linear, nn.Conv2d)):
+        if isinstance(m, (nn.Linear, nn.Conv2d, nn.Conv1d)):
             bn = nxt(i + 1) if isinstance(nxt(i + 1), nn.BatchNorm2d if isinstance(m, nn.Conv2d) else nn.BatchNorm1d) else None
             j = i + 1 + (bn is not None)
             sign = isinstance(nxt(j), SignActivation)
@@ -354,27 +464,19 @@ def model_records(model:nn.Module)->tuple[list[dict], dict]:
             recs.append(_weight_record(name, m, domain, bn, leaves[i + 1][0] if bn is not None else None, sign, arrays))
             domain, i = ('bits' if sign else 'float'), (j + 1 if sign else j)
             continue
-        if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
-            rec = dict(op='batchnorm', eps=m.eps, **{k: f'{name}.{k}' for k in ('mean', 'var')}, weight=None, bias=None)
-            arrays[rec['mean']], arrays[rec['var']] = m.running_mean.float().cpu().numpy(), m.running_var.float().cpu().numpy()
-            if m.affine:
-                for k in ('weight', 'bias'):
-                    rec[k] = f'{name}.{k}'
-                    arrays[rec[k]] = getattr(m, k).detach().float().cpu().numpy()
-            domain = 'float'
-        elif isinstance(m, SignActivation): rec, domain = dict(op='sign'), 'bits'
-        elif isinstance(m, nn.MaxPool2d):
-            rec = dict(op='maxpool2d', **{k: list(_pair(getattr(m, k))) for k in ('kernel_size', 'stride', 'padding', 'dilation')},
-                       ceil_mode=m.ceil_mode)
-            if m.ceil_mode: domain = 'float'
-        elif isinstance(m, nn.AdaptiveAvgPool2d): rec, domain = dict(op='adaptive_avgpool2d', output_size=list(_pair(m.output_size))), 'float'
-        elif isinstance(m, nn.Flatten): rec = dict(op='flatten')
-        elif isinstance(m, nn.Hardtanh): rec, domain = dict(op='hardtanh', min=m.min_val, max=m.max_val), 'float'
-        else: rec, domain = dict(op=type(m).__name__.lower()), 'float'      # relu, tanh
-        rec['name'] = name
-        recs.append(rec)
+        rec, domain = _other_record(name, m, domain, shapes, arrays)
+        recs.append({**rec, 'name': name})
         i += 1
-    return recs, arrays
+    return recs, domain
+
+def model_records(model:nn.Module, # in eval mode
+                  in_shape:tuple|None=None, # input shape (C, H, W): lets ±1 values pass a replicating average pool
+                 )->tuple[list[dict], dict]:
+    "The header's layer records and the arrays of `model`"
+    leaves = [(n, m) for n, m in _leaves(model) if not isinstance(m, (nn.Dropout, nn.Identity))]
+    for n, m in leaves: _check_supported(n, m)
+    arrays = {}
+    return _records(leaves, 'float', _input_shapes(model, leaves, in_shape), arrays)[0], arrays
 
 # %% ../nbs/60_export.ipynb #e33b2a8d
 def float_checkpoint_bytes(model:nn.Module)->int:
@@ -385,25 +487,30 @@ def float_checkpoint_bytes(model:nn.Module)->int:
 
 def export_packed(model:nn.Module, # a (binarized) FullyConnected, SmallVGG or sequential model of supported modules
                   path:str|Path, # the file to write (written as given; `.npz` is the natural suffix)
-                 )->dict: # path, packed_bytes, float_bytes, size_ratio, binary_params, float_params
+                  in_shape:tuple|None=None, # input shape (C, H, W); None: the model's `in_shape` attribute, if any
+                 )->dict: # path, packed_bytes, float_bytes, size_ratio, binary_params, float_params, binary_weight_bytes, array_bytes
     "Write `model` as a bit-packed inference file (see the format above); BatchNorm + sign folded into thresholds"
     if any(t.device.type != 'cpu' for t in (*model.parameters(), *model.buffers())):
         model = copy.deepcopy(model).cpu()     # thresholds are exact w.r.t. the model as it runs on the CPU
     was = model.training
     model.eval()
-    try: recs, arrays = model_records(model)
+    in_shape = in_shape or getattr(model, 'in_shape', None)
+    try: recs, arrays = model_records(model, in_shape)
     finally: model.train(was)
     header = dict(format=FORMAT, version=FORMAT_VERSION, model=type(model).__name__,
-                  in_shape=list(getattr(model, 'in_shape', []) or []) or None,
+                  in_shape=list(in_shape) if in_shape else None,
                   num_classes=getattr(model, 'num_classes', None), layers=recs)
     path = Path(path)
     with open(path, 'wb') as f:       # a file object: np.savez would append '.npz' to a name without it
         np.savez_compressed(f, header=np.frombuffer(json.dumps(header).encode(), np.uint8), **arrays)
-    weights = [r for r in recs if 'binary_weight' in r]
+    flat = lambda rs: [x for r in rs for x in ([r] + flat(r.get('body', [])))]      # residual bodies included
+    weights = [r for r in flat(recs) if 'binary_weight' in r]
     binary = sum(math.prod(r['shape']) for r in weights if r['binary_weight'])
     packed, fl = path.stat().st_size, float_checkpoint_bytes(model)
+    bin_bytes = sum(arrays[r['weight']].nbytes for r in weights if r['binary_weight'])
     return dict(path=str(path), packed_bytes=packed, float_bytes=fl, size_ratio=packed / fl, binary_params=binary,
-                float_params=sum(p.numel() for p in model.parameters()) - binary)
+                float_params=sum(p.numel() for p in model.parameters()) - binary, binary_weight_bytes=bin_bytes,
+                array_bytes=sum(a.nbytes for a in arrays.values()))
 
 # %% ../nbs/60_export.ipynb #a8a57a55
 class PackedModel:
@@ -437,8 +544,15 @@ def _flatten_bits(v:Bits)->Bits:
     if v.words.shape[1:3] == (1, 1): return Bits(v.words.reshape(len(v.words), -1), v.n)
     return Bits.from_tensor(v.tensor().flatten(1))
 
-def _weight_layer(r:dict, arr)->object:
-    "The runtime layer of a `linear`/`conv2d` record"
+def _replicate_bits(v:Bits, r:dict)->Bits:
+    "An average pool whose every output pixel covers one input pixel (output size a multiple of the input's): repeat words"
+    (fh, fw), (b, h, w, nw) = r['replicate'], v.words.shape
+    if [h * fh, w * fw] != r['output_size']:
+        raise ValueError(f"{r['name']}: exported for {r['output_size'][0] // fh}x{r['output_size'][1] // fw} inputs, got {h}x{w}")
+    return Bits(np.repeat(np.repeat(v.words, fh, axis=1), fw, axis=2), v.n)
+
+def _weight_layer(r:dict, arr, impl:str='auto', threads:int=1)->object:
+    "The runtime layer of a `linear`/`conv2d`/`conv1d` record (`impl`, `threads`: those of the XOR-popcount kernel)"
     shape, w = r['shape'], arr[r['weight']]
     if r['binary_weight']:
         w = unpack_bits(w, math.prod(shape[1:])).reshape(shape)
@@ -446,32 +560,51 @@ def _weight_layer(r:dict, arr)->object:
     if r['sign']:
         thr = arr[r['sign']['thr']]
         neg = np.unpackbits(arr[r['sign']['neg']], count=shape[0], bitorder='little').astype(bool)
-    conv = dict(stride=tuple(r['stride']), padding=tuple(r['padding']), dilation=tuple(r['dilation'])) if r['op'] == 'conv2d' else {}
+    conv = dict(stride=tuple(r['stride']), padding=tuple(r['padding']), dilation=tuple(r['dilation']),
+                groups=r.get('groups', 1)) if r['op'] == 'conv2d' else {}
     if r['mode'] == 'xnor':
-        return XnorLinear(w, thr, neg) if r['op'] == 'linear' else XnorConv2d(w, thr=thr, neg=neg, **conv)
-    bias = torch.from_numpy(arr[r['bias']]) if r['bias'] else None
-    return FloatLayer(r['op'], torch.from_numpy(np.ascontiguousarray(w, np.float32)), bias, thr, neg, **conv)
+        return (XnorLinear(w, thr, neg, impl, threads) if r['op'] == 'linear' else
+                XnorConv2d(w, thr=thr, neg=neg, impl=impl, threads=threads, **conv))
+    bias = torch.from_numpy(np.asarray(arr[r['bias']], np.float32)) if r['bias'] else None
+    return FloatLayer(r['op'], torch.from_numpy(np.ascontiguousarray(w, np.float32)), bias, thr, neg, impl, **conv)
 
 # %% ../nbs/60_export.ipynb #a371cc3d
-def _layer(r:dict, arr)->object:
+class _Residual:
+    "x + body(x), the sum in float32 (a MobileNetV2 block with a skip connection)"
+    def __init__(self, body:list): self.body = body
+    def __call__(self, v):
+        y = v
+        for layer in self.body: y = layer(y)
+        return _as_tensor(v) + _as_tensor(y)
+    def __repr__(self)->str: return 'residual(' + ', '.join(map(repr, self.body)) + ')'
+
+def _layer(r:dict, arr, **kernel)->object:
     op = r['op']
-    if op in ('linear', 'conv2d'): return _weight_layer(r, arr)
+    if op in ('linear', 'conv2d', 'conv1d'): return _weight_layer(r, arr, **kernel)
     if op == 'batchnorm':
-        t = lambda k: torch.from_numpy(arr[r[k]]) if r[k] else None
+        t = lambda k: torch.from_numpy(np.asarray(arr[r[k]], np.float32)) if r[k] else None
         mean, var, w, b = t('mean'), t('var'), t('weight'), t('bias')
         return _Op('batchnorm', lambda x: F.batch_norm(x, mean, var, w, b, False, 0.0, r['eps']))
     if op == 'sign': return _Op('sign', Bits.from_tensor, lambda v: v)
+    if op == 'residual': return _Residual([_layer(b, arr, **kernel) for b in r['body']])
     if op == 'maxpool2d':
         k, s, p, d, ceil = r['kernel_size'], r['stride'], r['padding'], r['dilation'], r['ceil_mode']
         return _Op(f'maxpool2d({k})', lambda x: F.max_pool2d(x, k, s, p, d, ceil),
                    None if ceil else lambda v: max_pool_bits(v, k, s, p, d))
-    if op == 'adaptive_avgpool2d': return _Op(op, lambda x: F.adaptive_avg_pool2d(x, r['output_size']))
+    if op == 'adaptive_avgpool2d':
+        return _Op(op, lambda x: F.adaptive_avg_pool2d(x, r['output_size']), r.get('replicate') and (lambda v: _replicate_bits(v, r)))
     if op == 'flatten': return _Op(op, lambda x: x.flatten(1), _flatten_bits)
+    if op == 'layernorm':
+        w, b = (torch.from_numpy(np.asarray(arr[r[k]], np.float32)) if r[k] else None for k in ('weight', 'bias'))
+        return _Op(op, lambda x: F.layer_norm(x, r['shape'], w, b, r['eps']))
+    if op == 'patchify': return _Op(op, Patchify(r['patch_size']))
+    if op == 'token_mean': return _Op(op, lambda x: x.mean(dim=1))
+    if op == 'gelu': return _Op(op, lambda x: F.gelu(x, approximate=r['approximate']))
     if op == 'relu': return _Op(op, F.relu)
     if op == 'tanh': return _Op(op, torch.tanh)
     if op == 'hardtanh': return _Op(op, lambda x: F.hardtanh(x, r['min'], r['max']))
-    raise ValueError(f"unknown layer op {op!r} in the packed file; this version reads: linear, conv2d, batchnorm, sign, "
-                     "maxpool2d, adaptive_avgpool2d, flatten, relu, tanh, hardtanh")
+    raise ValueError(f"unknown layer op {op!r} in the packed file; this version reads: linear, conv2d, conv1d, batchnorm, sign, "
+                     "residual, maxpool2d, adaptive_avgpool2d, flatten, layernorm, patchify, token_mean, relu, tanh, hardtanh, gelu")
 
 # %% ../nbs/60_export.ipynb #5c50a7c7
 def read_header(path:str|Path)->dict:
@@ -488,6 +621,8 @@ def _header(arr, path)->dict:
     return header
 
 def load_packed(path:str|Path, # a file written by `export_packed`
+                impl:str='auto', # XOR-popcount kernel: 'compiled' (numba), 'numpy', or 'auto' (compiled if available)
+                threads:int=1, # threads of the compiled kernel
                )->PackedModel:
     "Rebuild the inference model of a packed file from the file alone"
     if not Path(path).is_file(): raise FileNotFoundError(f"no packed model at {path}")
@@ -497,7 +632,7 @@ def load_packed(path:str|Path, # a file written by `export_packed`
         with arr:
             header = _header(arr, path)
             arrays = {k: arr[k] for k in arr.files if k != 'header'}
-        return PackedModel([_layer(r, arrays) for r in header['layers']], header)
+        return PackedModel([_layer(r, arrays, impl=impl, threads=threads) for r in header['layers']], header)
     except (KeyError, TypeError, IndexError, AttributeError, zlib.error, zipfile.BadZipFile) as e:
         raise ValueError(f"{path} is damaged or was edited by hand ({type(e).__name__}: {e}); export it again") from None
 
@@ -543,47 +678,108 @@ def _median_times(fs:list, reps:int, min_reps:int, budget_s:float)->list[float]:
         if r + 1 >= min_reps and time.perf_counter() - start > budget_s: break
     return [float(np.median(ts)) for ts in times]
 
-# %% ../nbs/60_export.ipynb #f1476b59
-def inference_benchmark(models:tuple=('FullyConnected', 'SmallVGG'), # registered model names, built fully binary
+# %% ../nbs/60_export.ipynb #31244d78
+def layer_seconds(packed:PackedModel, # a loaded packed model
+                  x:Tensor, # input batch
+                  reps:int=3, # timed calls per layer (median)
+                 )->list[float]: # seconds per layer, in order
+    "Median time of each layer of `packed` on the activations that `x` produces"
+    v, out = x.detach().cpu().float(), []
+    with torch.inference_mode():
+        for layer in packed.layers:
+            ts = []
+            for _ in range(reps):
+                t = time.perf_counter(); y = layer(v); ts.append(time.perf_counter() - t)
+            out.append(float(np.median(ts))); v = y
+    return out
+
+def is_xnor_layer(layer)->bool:
+    "Is this runtime layer computed by XOR + popcount?"
+    return isinstance(layer, (XnorLinear, XnorConv2d))
+
+# %% ../nbs/60_export.ipynb #e1e741c9
+def kernel_efficiency(batch:int=256, # rows per call
+                      sizes:tuple=(700, 500), # (in, out): FullyConnected's largest binary layer
+                      threads:int=1, # threads of the compiled kernel (the peak is one thread's)
+                      reps:int=9, # at most this many timed calls (median)
+                      budget_s:float=1.0, # stop repeating after this many seconds (past 2 calls)
+                      seed:int=0, # seed of the weights, thresholds and inputs
+                      peak:float|None=None, # popcount throughput to compare with (None: measure it)
+                     )->list[dict]: # one row per impl
+    "Binary MACs/s of one XnorLinear layer (fused sign, bits in and out) against this CPU's popcount throughput"
+    rng, (n, o) = np.random.default_rng(seed), sizes
+    w = np.where(rng.random((o, n)) < 0.5, -1., 1.).astype(np.float32)
+    thr, neg = rng.integers(-n // 8, n // 8, o), rng.random(o) < 0.5
+    x = Bits.from_bool(rng.random((batch, n)) < 0.5)
+    layers = {impl: XnorLinear(w, thr, neg, impl, threads) for impl in ('compiled', 'numpy')}
+    for layer in layers.values(): layer(x)
+    ts = _median_times([lambda l=l: l(x) for l in layers.values()], reps, 2, budget_s)
+    peak = peak or popcount_throughput()
+    return [dict(model=f'XnorLinear {n}->{o}', setting='kernel only', batch=batch, impl=impl, samples_per_s=batch / t,
+                 binary_macs_per_s=batch * n * o / t, popcount_peak_macs_per_s=peak, fraction_of_popcount_peak=batch * n * o / t / peak)
+            for impl, t in zip(layers, ts)]
+
+# %% ../nbs/60_export.ipynb #87f964c8
+BENCH_SHAPES = {'vgg16': (3, 32, 32), 'vgg19': (3, 32, 32), 'MobileNetV2': (3, 32, 32)}   # input shapes of models that need more than 28x28x1
+
+def _bench_setting(name, setting, in_shape, batch_sizes, impls, threads, reps, min_reps, budget_s, seed)->list[dict]:
+    "Rows of one model in one setting"
+    torch.manual_seed(seed)
+    model = binarize(build_model(name, in_shape=in_shape), full_precision=[] if setting == 'all-binary' else None).eval()
+    random_bn_stats(model, seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        info = export_packed(model, Path(tmp) / 'model.npz')
+        packed = {impl: load_packed(info['path'], impl, threads) for impl in impls}
+    plain, rows = plain_float(model), []
+    for bs in batch_sizes:
+        x = torch.randn(bs, *in_shape, generator=torch.Generator().manual_seed(seed))
+        with torch.inference_mode(): want = model(x)
+        def run_float():
+            with torch.inference_mode(): return plain(x)
+        same = {impl: bool(torch.equal(p(x), want)) for impl, p in packed.items()}   # also the warm-up
+        run_float()
+        ts = _median_times([run_float, *[lambda p=p: p(x) for p in packed.values()]], reps, min_reps, budget_s)
+        for (impl, p), t in zip(packed.items(), ts[1:]):
+            secs = layer_seconds(p, x) if impl == 'compiled' else None
+            rest = None if secs is None else sum(s for s, l in zip(secs, p.layers) if not is_xnor_layer(l))
+            rows.append(dict(model=name, setting=setting, batch=bs, impl=impl, samples_per_s=bs / t,
+                             speedup_vs_float32=ts[0] / t, float32_samples_per_s=bs / ts[0],
+                             bound_if_xnor_free=rest and ts[0] / rest, identical=same[impl],
+                             packed_bytes=info['packed_bytes'], float_bytes=info['float_bytes'], threads=threads))
+    return rows
+
+# %% ../nbs/60_export.ipynb #d8d6dc7f
+BENCH_COLUMNS = ('model', 'setting', 'batch', 'impl', 'samples_per_s', 'speedup_vs_float32', 'float32_samples_per_s',
+                 'bound_if_xnor_free', 'identical', 'packed_bytes', 'float_bytes', 'threads', 'binary_macs_per_s',
+                 'popcount_peak_macs_per_s', 'fraction_of_popcount_peak')
+
+def inference_benchmark(models:tuple=('FullyConnected', 'SmallVGG', 'vgg16'), # registered model names
                         batch_sizes:tuple=(1, 256), # batch sizes to time
-                        in_shape:tuple=(1, 28, 28), # input shape (Fashion-MNIST's)
+                        settings:tuple=('default', 'all-binary'), # first/last layer float, or every weight layer binary
+                        impls:tuple=('compiled', 'numpy'), # XOR-popcount kernels to time
+                        in_shape:tuple|None=None, # input shape (None: `BENCH_SHAPES`, else Fashion-MNIST's 1x28x28)
                         reps:int=9, # at most this many timed repetitions per configuration
                         min_reps:int=2, # at least this many
                         budget_s:float=2.0, # stop repeating a configuration after this many seconds (past `min_reps`)
-                        threads:int|None=None, # torch threads for the float model (None: torch's current setting)
+                        threads:int|None=1, # threads of torch (float32 model, float layers) and of the kernel (None: torch's)
                         seed:int=0, # seed of the weights, BatchNorm statistics and inputs
-                        quick:bool=False, # batch sizes 1 and 64, at most 3 repetitions (a few seconds)
-                       )->list[dict]: # one row per (model, batch size)
-    "CPU throughput and file size of packed (XOR-popcount) vs simulated float32 binary models"
-    import tempfile
-    if quick: batch_sizes, reps, budget_s = tuple(b for b in batch_sizes if b < 64) + (64,), min(reps, 3), 0.5
+                        quick:bool=False, # batch sizes 1 and 32, at most 3 repetitions, no VGG (seconds)
+                        kernel:bool=True, # add the `kernel_efficiency` rows (largest FullyConnected layer vs popcount peak)
+                       )->list[dict]: # one row per (model, setting, batch, impl), columns `BENCH_COLUMNS`
+    "CPU throughput of packed binary models (compiled and numpy kernels) against torch's float32 model"
+    if quick:
+        batch_sizes, reps, budget_s = tuple(b for b in batch_sizes if b < 32) + (32,), min(reps, 3), 0.3
+        models = tuple(m for m in models if not m.lower().startswith('vgg')) or models[:1]
     old = torch.get_num_threads()
-    if threads: torch.set_num_threads(threads)
-    rows = []
+    threads = threads or old
+    torch.set_num_threads(threads)
     try:
-        for name in models:
-            torch.manual_seed(seed)
-            model = build_binary(name, in_shape)
-            random_bn_stats(model, seed)
-            with tempfile.TemporaryDirectory() as tmp:
-                info = export_packed(model, Path(tmp) / 'model.npz')
-                packed = load_packed(info['path'])
-            plain = plain_float(model)
-            for bs in batch_sizes:
-                x = torch.randn(bs, *in_shape, generator=torch.Generator().manual_seed(seed))
-                def run_float():
-                    with torch.inference_mode(): return model(x)
-                def run_plain():
-                    with torch.inference_mode(): return plain(x)
-                want = packed(x)                                          # also the warm-up round
-                same = bool(torch.equal(run_float(), want)) and bool(torch.equal(run_plain(), want))
-                tf, tc, tp = _median_times([run_float, run_plain, lambda: packed(x)], reps, min_reps, budget_s)
-                rows.append(dict(model=name, batch_size=bs, float_images_per_s=bs / tf, packed_images_per_s=bs / tp,
-                                 speedup=tf / tp, packed_bytes=info['packed_bytes'], float_bytes=info['float_bytes'],
-                                 size_ratio=info['size_ratio'], float_plain_images_per_s=bs / tc,
-                                 speedup_vs_plain=tc / tp, identical=same, torch_threads=torch.get_num_threads()))
+        rows = [r for name in models for setting in settings
+                for r in _bench_setting(name, setting, in_shape or BENCH_SHAPES.get(name, (1, 28, 28)), batch_sizes, impls,
+                                        threads, reps, min_reps, budget_s, seed)]
+        if kernel: rows += kernel_efficiency(max(batch_sizes), threads=threads, reps=reps, budget_s=budget_s / 2)
     finally: torch.set_num_threads(old)
-    return rows
+    return [{k: r.get(k) for k in BENCH_COLUMNS} for r in rows]
 
 # %% ../nbs/60_export.ipynb #a324174a
 def writes_over_run_file(file:str|Path, # the packed file to write

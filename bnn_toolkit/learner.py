@@ -13,9 +13,10 @@ from torchmetrics import MeanMetric
 from torchmetrics.classification import MulticlassAccuracy
 from torchmetrics.image import PeakSignalNoiseRatio
 from tqdm.auto import tqdm
-from .binarize import is_binary_weight, latent_weight
+from .binarize import is_binary_weight, latent_weight, clamp_latents_
 from .data import get_dataset
 from .config import TrainConfig
+from .models import compile_model
 
 # %% auto #0
 __all__ = ['seed_everything', 'get_rng_state', 'set_rng_state', 'CancelFit', 'Terminated', 'TrainingDiverged', 'Callback',
@@ -69,6 +70,8 @@ class Trainer:
         # by the loggers at the same step), and whether early stopping ended the run
         self.probe, self.probes, self.early_stopped = None, [], False
         self.latents = [latent_weight(m) for m in model.modules() if is_binary_weight(m)]
+        self.compile_seconds = None     # with `cfg.compile`: the first step's time, compiling included (progress shows it)
+        if cfg.compile: compile_model(model)
         # classification: accuracy against labels; reconstruction: PSNR against the input image in [0, 1]
         self.metric_name = 'psnr' if cfg.reconstruction else 'accuracy'
         if cfg.reconstruction:
@@ -89,14 +92,15 @@ class Trainer:
 @patch
 def one_step(self:Trainer, x:torch.Tensor, y:torch.Tensor)->tuple[torch.Tensor, torch.Tensor]:
     "One optimisation step of the rule on batch (`x`, `y`); returns the loss and the outputs, on the device"
+    first_compiled = self.cfg.compile and self.compile_seconds is None
+    t0 = time.perf_counter() if first_compiled else None
     if self.cfg.channels_last and x.dim() == 4: x = x.contiguous(memory_format=torch.channels_last)
     with self.autocast(): loss, logits = self.rule.compute_grads(x, y)
     self.callback('after_grads')      # the gradients are there, not yet applied (e.g. averaged over processes)
     self.opt.step()
     self.rule.after_step()
-    if self.latents:
-        with torch.no_grad():
-            for w in self.latents: w.clamp_(-1, 1)
+    clamp_latents_(self.latents)      # BinaryConnect's clip of the latent weights
+    if first_compiled: self.compile_seconds = time.perf_counter() - t0
     return loss, logits
 
 @patch
@@ -289,11 +293,15 @@ class EarlyStopping(Callback):
 class ProgressBar(Callback):
     "A progress bar over each epoch's batches, one over each evaluation, and a one-line report per epoch"
     order = 20
-    def __init__(self, file=None): self.file = file
+    def __init__(self, file=None): self.file, self.compile_shown = file, False
+    def before_fit(self, t):
+        if t.cfg.compile: tqdm.write("compiling the model (torch.compile): the first step takes longer", file=self.file)
     def before_epoch(self, t):
         self.bar = tqdm(total=t.num_batches(t.data.train), desc=f"epoch {t.epoch + 1}/{t.cfg.epochs}",
                         leave=False, file=self.file, dynamic_ncols=True)
     def after_batch(self, t):
+        if t.compile_seconds is not None and not self.compile_shown:
+            tqdm.write(f"compiled: first step {t.compile_seconds:.1f} s", file=self.file); self.compile_shown = True
         self.bar.update(1)
         if t.batch_log is not None: self.bar.set_postfix(loss=f"{t.batch_log['train/batch_loss']:.4f}")
     def before_eval(self, t):

@@ -15,7 +15,8 @@ from .binarize import WEIGHT_LAYER_TYPES, weight_layers
 
 # %% auto #0
 __all__ = ['MODELS', 'tag_layers', 'register_model', 'model_options', 'build_model', 'FullyConnected', 'SmallVGG', 'MobileNetV2',
-           'vgg16', 'vgg19', 'Patchify', 'TokenMean', 'PreNormResidual', 'FeedForward', 'MLPMixer', 'remove_skips']
+           'vgg16', 'vgg19', 'Patchify', 'TokenMean', 'PreNormResidual', 'FeedForward', 'MLPMixer', 'remove_skips',
+           'has_module_hooks', 'compile_model']
 
 # %% ../nbs/01_models.ipynb #4d485eed
 def _weight_layer(model:nn.Module, name:str)->nn.Module:
@@ -256,4 +257,24 @@ def remove_skips(model:nn.Module, # any model; modules without skip connections 
     for m in model.modules():
         if isinstance(m, PreNormResidual): m.residual = False
         elif isinstance(m, InvertedResidual): m.use_res_connect = False
+    return model
+
+# %% ../nbs/01_models.ipynb #8d6807c8
+def has_module_hooks(model:nn.Module)->bool:
+    "Does any module of `model`, or the global module hook registry, hold a forward or backward hook?"
+    from torch.nn.modules import module as M
+    if M._global_forward_hooks or M._global_forward_pre_hooks or M._global_backward_hooks or M._global_backward_pre_hooks:
+        return True
+    return any(m._forward_hooks or m._forward_pre_hooks or m._backward_hooks or m._backward_pre_hooks
+               for m in model.modules())
+
+def compile_model(model:nn.Module, # changed in place and returned
+                  **options, # `torch.compile` options (mode, dynamic, backend, ...)
+                 )->nn.Module:
+    "Route `model(...)` through `torch.compile` while no module of it has hooks, through the eager call otherwise"
+    import torch._inductor.config as inductor_config
+    inductor_config.fallback_random = True          # dropout: the same masks as eager mode
+    compiled = torch.compile(model._call_impl, **options)
+    # nn.Module.__call__ calls `_compiled_call_impl` when set (what `Module.compile` sets); pickling drops it
+    model._compiled_call_impl = lambda *a, **kw: (model._call_impl if has_module_hooks(model) else compiled)(*a, **kw)
     return model

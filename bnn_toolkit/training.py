@@ -21,6 +21,9 @@ from .learner import (Callback, CancelFit, Terminated, TrainingDiverged, Trainer
 from .run_store import RunDirectory, check_run_dir, load_checkpoint, read_json
 from .alignment import AlignmentProbe
 from .tracking import wandb_callback
+from .distributed import (ConsistencyCheck, GradientAverager, broadcast_object, init_distributed,
+                                     is_main, rank, rank_device, raise_if_any_failed, shard_data, sync_batchnorm,
+                                     world_size)
 
 # %% auto #0
 __all__ = ['RESUMABLE_OVERRIDES', 'make_optimizer', 'build_model_for', 'resumed_config', 'resume_config', 'sigterm_stops_run',
@@ -110,18 +113,32 @@ def sigterm_stops_run():
     try: yield
     finally: signal.signal(signal.SIGTERM, old)
 
-
 # %% ../nbs/30b_training.ipynb #0f364fd9
-def run_callbacks(cfg:TrainConfig, callbacks=(), progress:bool=True, resume:bool=False)->tuple[list, RunDirectory|None]:
+def run_callbacks(cfg:TrainConfig, callbacks=(), progress:bool=True, resume:bool=False,
+                  main:bool=True, # rank 0 (or a single process): the one that writes and shows progress
+                 )->tuple[list, RunDirectory|None]:
     "A run's callbacks: early stopping, the caller's, progress, the alignment probe, the run directory, W&B"
     cbs = [EarlyStopping(cfg.early_stopping_delta), *callbacks]
-    if progress: cbs.append(ProgressBar())
-    if cfg.align_every: cbs.append(AlignmentProbe(cfg.align_every))
-    run_dir = RunDirectory(cfg.out, resume=resume) if cfg.out is not None else None
-    return cbs + [cb for cb in (run_dir, wandb_callback(cfg)) if cb is not None], run_dir
+    if progress and main: cbs.append(ProgressBar())
+    if cfg.align_every: cbs.append(AlignmentProbe(cfg.align_every) if main else _UnwrittenProbe(cfg.align_every))
+    if world_size() > 1: cbs += [ConsistencyCheck(), GradientAverager()]
+    run_dir = RunDirectory(cfg.out, resume=resume) if cfg.out is not None and main else None
+    return cbs + [cb for cb in (run_dir, main and wandb_callback(cfg)) if cb], run_dir
 
+class _UnwrittenProbe(AlignmentProbe):
+    "The alignment probe of a rank other than 0: it measures (the rule's generators stay in step), rank 0 writes"
+    def before_fit(self, t): super().before_fit(t); self.file = None
+
+def _join_ranks(cfg:TrainConfig, device:torch.device)->torch.device:
+    "Under torchrun: join the process group, take rank 0's run directory, and this rank's device"
+    if not init_distributed(device): return device
+    out = broadcast_object(cfg.out)                 # a directory named after the time and a random suffix: rank 0's
+    if out != cfg.out: cfg.out = out; cfg.validate()
+    return rank_device(device)
+
+# %% ../nbs/30b_training.ipynb #46b200bd
 def train(config:TrainConfig|None=None, # what to run (fields may also be given as keyword arguments)
-          callbacks=(), # extra callbacks (plots, widgets, ...)
+          callbacks=(), # extra callbacks (plots, widgets, ...), on every rank of a distributed run
           *, data=None, # a `DataBundle` to use instead of loading `config.dataset`
           progress:bool=True, # show progress bars and per-epoch lines
           resume:str|Path|None=None, # a run directory to continue from its last checkpoint
@@ -135,23 +152,30 @@ def train(config:TrainConfig|None=None, # what to run (fields may also be given 
     else:
         cfg = config if config is not None and not overrides else replace(config or TrainConfig(), **overrides)
         if not cfg.is_validated: cfg.validate()     # the CLI has checked its config already
-        if cfg.out is not None: check_run_dir(cfg.out)
-    seed = seed_everything(cfg.seed)
-    device = select_device(cfg.device)
+    device = _join_ranks(cfg, select_device(cfg.device))
+    try:
+        if resume is None and cfg.out is not None and is_main(): check_run_dir(cfg.out)
+    except ConfigError as e: raise_if_any_failed(e)
+    raise_if_any_failed(None)                       # every rank stops when rank 0 cannot write there
+    seed = seed_everything(broadcast_object(seed_everything(cfg.seed)))   # a drawn seed: rank 0's, everywhere
     if data is None:
         data = load_data(cfg.dataset, cfg.data_root, test_set=cfg.test_set, train_fraction=cfg.train_fraction,
                          seed=seed, augment=cfg.augment, device=device, num_workers=cfg.num_workers,
                          image_size=cfg.image_size, download=cfg.download)
+    if world_size() > 1: data = shard_data(data, rank(), world_size())
     model = build_model_for(cfg, data.num_classes, data.in_shape).to(device)
+    if cfg.sync_bn and world_size() > 1: sync_batchnorm(model)
     if cfg.channels_last: model = model.to(memory_format=torch.channels_last)
     rule = make_rule(cfg.rule, model, num_classes=data.num_classes, loss_fn=F.mse_loss if cfg.reconstruction else None,
                      **{**rule_options_from_config(cfg.rule, cfg), **(cfg.rule_options or {})})
     opt = make_optimizer(cfg.opt, model.parameters(), cfg.lr, cfg.wd, fused=cfg.fused)
-    cbs, run_dir = run_callbacks(cfg, callbacks, progress, resume=resume is not None)
+    cbs, run_dir = run_callbacks(cfg, callbacks, progress, resume=resume is not None, main=is_main())
     trainer = Trainer(cfg, model, rule, data, opt, cbs, seed=seed, device=device)
     if state is not None: trainer.load_state_dict(state)
     # claimed last, so that a bad configuration writes nothing; locked, so that --resume never writes beside a live run
-    lock = run_dir.claim(trainer) if run_dir is not None else None
+    try: lock = run_dir.claim(trainer) if run_dir is not None else None
+    except Exception as e: raise_if_any_failed(e)
+    raise_if_any_failed(None)
     try:
         with sigterm_stops_run(): return trainer.fit()
     finally:

@@ -9,6 +9,7 @@ from torch.func import functional_call
 from torch.nn.utils import parametrize
 from .core import LearningRule, register_rule, feedback_layers, residual_blocks
 from fastcore.basics import patch
+from ..distributed import global_batch_mean
 
 # %% auto #0
 __all__ = ['NORM_TYPES', 'PASSES', 'own_parameters', 'effective_tensors', 'parametrized_modules', 'forward_with', 'RuleRandom',
@@ -209,6 +210,7 @@ class LS(LearningRule):
         self.model.eval()
         z1, z2 = self.perturbed(x, name, lambda m, a, out: (out, forward_with(m, a, moved)))
         (f1, l1), (f2, l2) = self.fitness(z1, y), self.fitness(z2, y)
+        f1, f2, l1, l2 = global_batch_mean(torch.stack([f1.to(l1.dtype), f2.to(l1.dtype), l1, l2]), len(y))   # every rank's samples
         accept = f2 < f1                                 # a 0-d tensor: decided on the device
         for k, p in own_parameters(mod).items(): p.copy_(torch.where(accept, moved[k], p))
         self.model.train()

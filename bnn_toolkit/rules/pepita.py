@@ -5,13 +5,13 @@
 # %% ../../nbs/15_pepita.ipynb #08d79b24
 from __future__ import annotations
 import math, warnings
-from contextlib import contextmanager
+from contextlib import contextmanager, ExitStack, nullcontext
 from typing import NamedTuple
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import patch
 from torch.nn.utils import parametrize
 from torch.nn.grad import conv1d_weight, conv2d_weight, conv3d_weight
-from ..binarize import ACTIVATION_TYPES, latent_weight, weight_layers
+from ..binarize import ACTIVATION_TYPES, SignWeight, latent_weight, weight_layers
 from .core import LearningRule, register_rule, InputHooks, OutputHooks
 
 # %% auto #0
@@ -148,8 +148,9 @@ def pepita_update(layer:nn.Module, # a Linear or Conv1d/2d/3d layer
     else:
         gw, gb = _conv_weight_update(layer, a, err), err.sum((0, *range(2, err.dim())))
         positions = ref_k = err.shape[2:].numel()
-    if position_scaling == 'reference': gw = gw / ref_k
-    elif position_scaling == 'mean': gw, gb = gw / positions, gb / positions
+    # gw is a fresh product: scaled in place, and not at all when the divisor is 1 (a Linear on a (B, D) batch)
+    if position_scaling == 'reference' and ref_k != 1: gw.div_(ref_k)
+    elif position_scaling == 'mean' and positions != 1: gw.div_(positions); gb = gb / positions
     return gw, (gb if layer.bias is not None else None)
 
 # %% ../../nbs/15_pepita.ipynb #1693c4f8
@@ -194,7 +195,7 @@ class Pepita(LearningRule):
         self._captured, self._warned = {}, False
         self._capture_in = InputHooks({self.output_layer: out}, lambda n, m, a: self._captured.__setitem__('in', a))
         self._capture_out = OutputHooks({self.output_layer: out}, lambda n, m, o: self._captured.__setitem__('out', o))
-        self.blocks, self.norm_blocks, self._structure, self._hooks = [], [], None, []
+        self.blocks, self.norm_blocks, self._structure, self._hooks, self._first = [], [], None, [], None
         in_shape = getattr(model, 'in_shape', None)
         if in_shape is not None:
             self._make_feedback(math.prod(in_shape))
@@ -218,6 +219,11 @@ def _make_feedback(self:Pepita, d:int):
     else: proj = torch.randn(self.num_classes, d) * (self.gain / math.sqrt(d))
     self._feedback['input'] = proj.to(p.device, p.dtype)
 
+def _mode_free_linear(m:nn.Module)->bool:
+    "A Linear whose output does not depend on train/eval mode: no parametrization, or sign weights only"
+    return isinstance(m, nn.Linear) and (not parametrize.is_parametrized(m) or
+                                         all(isinstance(p, SignWeight) for ps in m.parametrizations.values() for p in ps))
+
 @patch
 def _find_blocks(self:Pepita, example:torch.Tensor):
     for h in self._hooks: h.remove()
@@ -230,6 +236,11 @@ def _find_blocks(self:Pepita, example:torch.Tensor):
     for b in every: self._closes.setdefault((b.close, b.close_call), []).append(b)
     self._hooks = [InputHooks(self._layers, self._store_input),
                    OutputHooks({b.close: mods[b.close] for b in every}, self._close_block)]
+    first = self.blocks[0].layer if self.blocks else None     # the first layer that runs (the output layer opens no block)
+    self._first = mods[first] if first is not None and _mode_free_linear(mods[first]) else None
+    if self._first is not None:     # its input and output in each pass: the modulated pass may reuse the clean product
+        self._hooks += [InputHooks({first: self._first}, lambda n, m, a: self._capture_first('first_in', a)),
+                        OutputHooks({first: self._first}, lambda n, m, o: self._capture_first('first_out', o))]
     self._structure = tuple(self.model.modules())
     if self.mode == 'reference' and not self._warned and _has_dropout(self.model):
         warnings.warn("PEPITA (mode='reference'): the model has dropout, and the clean and modulated halves draw "
@@ -281,11 +292,40 @@ def _forward(self:Pepita, x:torch.Tensor, phase:str|None)->torch.Tensor:
     "A forward pass under no_grad capturing the output layer's input; blocks idle (None), or in phase 'clean'/'modulated'"
     self._phase, self._calls_in, self._calls_out = phase, {}, {}
     self._captured.clear()
-    with torch.no_grad(), self._hooks[0], self._hooks[1], self._capture_in, self._capture_out: logits = self.model(x)
+    with torch.no_grad(), ExitStack() as hooks:
+        for h in (*self._hooks, self._capture_in, self._capture_out): hooks.enter_context(h)
+        logits = self.model(x)
     if logits is not self._captured.get('out'):
         raise ValueError(f"PEPITA trains the output layer {self.output_layer!r} by its exact gradient, so the model's "
                          "logits must be that layer's output: set `model.output_layer` to the layer producing them")
     return logits
+
+@patch
+def _capture_first(self:Pepita, key:str, t:torch.Tensor):
+    self._captured[key] = t
+    self._captured['first_calls'] = self._captured.get('first_calls', 0) + (key == 'first_out')
+
+@patch
+def _first_layer_shift(self:Pepita, x:torch.Tensor, e:torch.Tensor)->torch.Tensor|None:
+    "e (F W^T), what the modulation adds to the first layer's output, if that Linear read `x` itself (else None)"
+    a, o, layer = self._captured.get('first_in'), self._captured.get('first_out'), self._first
+    if layer is None or o is None or self._captured.get('first_calls') != 1: return None
+    # `a` must be x flattened per sample: a contiguous (B, d) view of the contiguous x, the layout `modulation` uses
+    if a.shape != (len(x), x[0].numel()) or a.data_ptr() != x.data_ptr() or not (a.is_contiguous() and x.is_contiguous()):
+        return None
+    proj = self._feedback['input']              # `modulation` has put it on the model's device and dtype
+    return (e.to(proj.dtype) @ (proj @ layer.weight.to(proj.dtype).T)).to(o.dtype)
+
+@contextmanager
+def _output_replaced(module:nn.Module, out:torch.Tensor|None):
+    "`module`'s forward returns `out` (its hooks still run), computed elsewhere; None: the module computes as usual"
+    if out is None: yield; return
+    own = module.__dict__.get('forward')
+    module.forward = lambda *args, **kwargs: out
+    try: yield
+    finally:
+        if own is None: del module.forward
+        else: module.forward = own
 
 @patch
 def _train_output_layer(self:Pepita, h:torch.Tensor, y:torch.Tensor)->tuple:
@@ -311,7 +351,10 @@ def compute_grads(self:Pepita, x, y):
     if self._structure != tuple(model.modules()): self._find_blocks(torch.zeros_like(x[:2]))
     self.zero_grad()
     self._half, self._inputs, self._updates, self._clean_out, self._closed = len(x), {}, {}, {}, 0
-    try: loss, logits = (self._paper_step if self.mode == 'paper' else self._reference_step)(x, y)
+    # sign weights computed once for both passes (the output layer's autograd needs its own: not cached if parametrized)
+    cache = parametrize.cached() if not parametrize.is_parametrized(self._out) else nullcontext()
+    try:
+        with cache: loss, logits = (self._paper_step if self.mode == 'paper' else self._reference_step)(x, y)
     finally: self._phase = None
     for (name, kind), g in self._updates.items():
         leaf = _leaf(self._layers[name], kind)
@@ -327,7 +370,10 @@ def _reference_step(self:Pepita, x, y):
     self._forward(x, None)
     loss, z, e = self._train_output_layer(self._captured.pop('in'), y)
     self.model.train()
-    self._forward(torch.cat([x, x + self.modulation(e, x)]), 'modulated')
+    xm = torch.cat([x, x + self.modulation(e, x)])
+    shift, o = self._first_layer_shift(x, e), self._captured.get('first_out')
+    with _output_replaced(self._first, None if shift is None else torch.cat([o, o + shift])):
+        self._forward(xm, 'modulated')
     self._check_closed()
     return loss, z
 
@@ -351,9 +397,12 @@ def _paper_step(self:Pepita, x, y):
     z = logits.detach().requires_grad_()
     loss = self.loss_fn(z, y)
     e = torch.autograd.grad(loss, z)[0] * B          # per sample: softmax(z) - onehot(y) for the batch-mean cross-entropy
-    with _kept_running_stats(self.model):            # BatchNorm's running statistics count the clean batch only
-        self._forward(x + self.modulation(e, x), 'modulated')
+    xm = x + self.modulation(e, x)
+    shift, o = self._first_layer_shift(x, e), self._captured.get('first_out')
+    # BatchNorm's running statistics count the clean batch only
+    with _kept_running_stats(self.model), _output_replaced(self._first, None if shift is None else o + shift):
+        self._forward(xm, 'modulated')
     self._check_closed()
     self._train_output_layer(self._captured.pop('in'), y)      # e_err^T h_err / B, at the modulated features
-    for k, g in self._updates.items(): self._updates[k] = g / B
+    for g in self._updates.values(): g.div_(B)                  # fresh sums: scaled in place
     return loss.detach(), logits.detach()

@@ -161,18 +161,6 @@ def broadcast_buffers(model:nn.Module, src:int=0):
     for b in model.buffers(): dist.broadcast(b, src)
 
 # %% ../nbs/34_distributed.ipynb #b3e266a8
-from .rules.core import cut_points, feedback_layers
-from .rules.drtp import DRTP
-
-@patch
-def batch_summed_parameters(self:DRTP)->list[nn.Parameter]:
-    "The parameters whose gradient DRTP sums over the batch: those of the modules before its last cut (none with `batch_mean`)"
-    if self.batch_mean: return []
-    names = [n for n, _ in self.model.named_modules()]
-    last = list(feedback_layers(self.model) if self.slow else cut_points(self.model))[-1]
-    before = set(names[:names.index(last)])
-    return [p for n, m in self.model.named_modules() if n in before for p in m.parameters(recurse=False)]
-
 def summed_flags(rule, params:list)->list[bool]:
     "For each of `params`: does `rule` sum its gradient over the batch? (`batch_summed_parameters`, else never)"
     f = getattr(rule, 'batch_summed_parameters', None)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/30_learner.ipynb #780e29e8
 from __future__ import annotations
-import math, os, random, time
+import math, os, random, time, warnings
 from contextlib import nullcontext
 from dataclasses import asdict
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 from .binarize import is_binary_weight, latent_weight, clamp_latents_
 from .data import get_dataset
 from .config import TrainConfig
-from .models import compile_model
+from .models import compile_model, has_module_hooks
 
 # %% auto #0
 __all__ = ['seed_everything', 'get_rng_state', 'set_rng_state', 'CancelFit', 'Terminated', 'TrainingDiverged', 'Callback',
@@ -72,6 +72,9 @@ class Trainer:
         self.latents = [latent_weight(m) for m in model.modules() if is_binary_weight(m)]
         self.compile_seconds = None     # with `cfg.compile`: the first step's time, compiling included (progress shows it)
         if cfg.compile: compile_model(model)
+        if cfg.compile and has_module_hooks(model):      # say so, rather than let the user believe the step is compiled
+            warnings.warn(f"--compile: rule {cfg.rule!r} works through module hooks, so its steps run eagerly; "
+                          "only hook-free rules (bp, ...) are compiled")
         # classification: accuracy against labels; reconstruction: PSNR against the input image in [0, 1]
         self.metric_name = 'psnr' if cfg.reconstruction else 'accuracy'
         if cfg.reconstruction:

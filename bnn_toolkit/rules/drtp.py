@@ -133,3 +133,13 @@ def load_state_dict(self:DRTP, state:dict):
 def remove_hooks(self:DRTP):
     "Unregister the rule's forward pre-hooks (the rule cannot train afterwards)"
     self.hooks.remove()
+
+# %% ../../nbs/13_drtp.ipynb #9dd834a4
+@patch
+def batch_summed_parameters(self:DRTP)->list[nn.Parameter]:
+    "The parameters whose gradient DRTP sums over the batch: those of the modules before its last cut (none with `batch_mean`)"
+    if self.batch_mean: return []
+    names = [n for n, _ in self.model.named_modules()]
+    last = list(feedback_layers(self.model) if self.slow else cut_points(self.model))[-1]
+    before = set(names[:names.index(last)])
+    return [p for n, m in self.model.named_modules() if n in before for p in m.parameters(recurse=False)]

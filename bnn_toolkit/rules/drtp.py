@@ -134,7 +134,7 @@ def remove_hooks(self:DRTP):
     "Unregister the rule's forward pre-hooks (the rule cannot train afterwards)"
     self.hooks.remove()
 
-# %% ../../nbs/13_drtp.ipynb #9dd834a4
+# %% ../../nbs/13_drtp.ipynb #013e2119
 @patch
 def batch_summed_parameters(self:DRTP)->list[nn.Parameter]:
     "The parameters whose gradient DRTP sums over the batch: those of the modules before its last cut (none with `batch_mean`)"

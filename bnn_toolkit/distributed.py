@@ -17,10 +17,10 @@ from fastcore.basics import patch
 # %% auto #0
 __all__ = ['launched_distributed', 'is_distributed', 'rank', 'world_size', 'is_main', 'init_distributed', 'rank_device',
            'broadcast_object', 'RankFailed', 'is_peer_failure', 'raise_if_any_failed', 'free_port', 'run_ranks',
-           'ShardedSplit', 'shard_data', 'gradient_buckets', 'average_gradients', 'broadcast_buffers', 'summed_flags',
-           'GradientAverager', 'RanksDiffer', 'fingerprint', 'check_same_on_all_ranks', 'run_state', 'ConsistencyCheck',
-           'GlobalBatchNorm', 'SyncedBatchNorm', 'sync_batchnorm', 'global_batch_mean', 'train_results',
-           'scaling_benchmark']
+           'ShardedSplit', 'shard_data', 'gradient_buckets', 'start_bucket', 'finish_buckets', 'average_gradients',
+           'broadcast_buffers', 'BucketQueue', 'summed_flags', 'GradientAverager', 'RanksDiffer', 'fingerprint',
+           'check_same_on_all_ranks', 'run_state', 'ConsistencyCheck', 'GlobalBatchNorm', 'SyncedBatchNorm',
+           'sync_batchnorm', 'global_batch_mean', 'global_batch_log', 'train_results', 'scaling_benchmark']
 
 # %% ../nbs/34_distributed.ipynb #bd82428a
 def launched_distributed()->bool:
@@ -141,6 +141,25 @@ def gradient_buckets(grads:list[torch.Tensor], cap_bytes:int, kinds:list|None=No
         out[-1][1].append(g); size += nbytes
     return out
 
+def start_bucket(grads:list[torch.Tensor], # one bucket: this rank's gradients of its loss, a mean over `n` samples
+                 n:int, # this rank's samples in the batch
+                 summed:bool=False, # the gradients are sums over the batch (then summed over the ranks)
+                )->tuple:
+    "Start one bucket's all-reduce (of `n` times the gradients, or of the sums); the handle `finish_buckets` takes"
+    flat = _flatten_dense_tensors(grads)
+    if not summed: flat.mul_(n)
+    return summed, grads, flat, dist.all_reduce(flat, async_op=True)
+
+def finish_buckets(started:list[tuple], # `start_bucket`'s handles, started in the same order on every rank
+                   n:int, device):
+    "Reduce the sample count, wait for the buckets, and write the global batch's mean (or sum) into their gradients"
+    count = torch.tensor([float(n)], dtype=torch.float64, device=device)
+    dist.all_reduce(count)
+    for summed, grads, flat, work in started:
+        work.wait()
+        if not summed: flat.div_(count.to(flat.dtype))
+        for g, v in zip(grads, _unflatten_dense_tensors(flat, grads)): g.copy_(v)
+
 def average_gradients(grads:list[torch.Tensor], # this rank's gradients of its loss, a mean over `n` samples
                       n:int, # this rank's samples in the batch
                       device, # where the count is reduced (the gradients' device)
@@ -148,17 +167,52 @@ def average_gradients(grads:list[torch.Tensor], # this rank's gradients of its l
                       summed:list[bool]|None=None, # per gradient: a sum over the batch (then summed over the ranks)
                      ):
     "Replace `grads`, in place, by the gradients of the mean loss over every rank's samples (of the sum where `summed`)"
-    count = torch.tensor([float(n)], dtype=torch.float64, device=device)
     groups = gradient_buckets(grads, cap_bytes, summed or [False] * len(grads))
-    flats = [_flatten_dense_tensors(b) if s else _flatten_dense_tensors(b).mul_(n) for s, b in groups]
-    for w in [dist.all_reduce(t, async_op=True) for t in (count, *flats)]: w.wait()
-    for (s, b), f in zip(groups, flats):
-        if not s: f.div_(count.to(f.dtype))
-        for g, v in zip(b, _unflatten_dense_tensors(f, b)): g.copy_(v)
+    finish_buckets([start_bucket(b, n, s) for s, b in groups], n, device)
 
 def broadcast_buffers(model:nn.Module, src:int=0):
     "Rank `src`'s buffers (BatchNorm running statistics) on every rank"
     for b in model.buffers(): dist.broadcast(b, src)
+
+# %% ../nbs/34_distributed.ipynb #88771504
+class BucketQueue:
+    "Buckets of `params` started in order, each as soon as autograd has accumulated all its gradients"
+    def __init__(self, params:list, # in the order the backward pass finishes them (the reverse of the forward)
+                 summed:list[bool], # per parameter: its gradient is a batch sum
+                 cap_bytes:int, # largest bucket
+                 start, # start(grads, summed) -> handle: starts one bucket's all-reduce
+                ):
+        self.buckets = gradient_buckets(params, cap_bytes, summed)
+        self.bucket_of = {id(p): i for i, (_, b) in enumerate(self.buckets) for p in b}
+        self.start, self.armed, self.from_hooks = start, False, 0
+
+    def arm(self):
+        "Before the rule's step: no gradient seen, no bucket started"
+        self.waiting, self.seen, self.started, self.armed = [len(b) for _, b in self.buckets], set(), [], True
+
+    def _start_next(self):
+        summed, ps = self.buckets[len(self.started)]
+        grads = [p.grad for p in ps if p.grad is not None]
+        self.started.append(self.start(grads, summed) if grads else None)
+
+# %% ../nbs/34_distributed.ipynb #d3adfd86
+@patch
+def accumulated(self:BucketQueue, p:torch.Tensor):
+    "Autograd's post-accumulate hook of `p`: start, in order, every bucket whose gradients have all arrived"
+    if not self.armed: return           # a backward pass outside the rule's step (e.g. the alignment probe's)
+    if id(p) in self.seen:
+        raise RuntimeError(f"a gradient (shape {tuple(p.shape)}) was accumulated twice in one step: a rule that does "
+                           "this must leave grads_final_when_accumulated False")
+    self.seen.add(id(p)); self.waiting[self.bucket_of[id(p)]] -= 1
+    while len(self.started) < len(self.buckets) and self.waiting[len(self.started)] == 0:
+        self._start_next(); self.from_hooks += 1
+
+@patch
+def finish(self:BucketQueue)->list:
+    "After the rule's step: start the buckets still waiting (gradients `None` or not from autograd); every handle"
+    while len(self.started) < len(self.buckets): self._start_next()
+    self.armed = False
+    return [h for h in self.started if h is not None]
 
 # %% ../nbs/34_distributed.ipynb #b3e266a8
 def summed_flags(rule, params:list)->list[bool]:
@@ -169,16 +223,35 @@ def summed_flags(rule, params:list)->list[bool]:
 
 # %% ../nbs/34_distributed.ipynb #84fd4a2c
 class GradientAverager(Callback):
-    "Average the rule's gradients over the ranks after every `compute_grads`; the same BatchNorm statistics before evaluating"
+    "Average the rule's gradients over the ranks at every step; log the global batch; the same BatchNorm statistics before evaluating"
     order = -90
-    def __init__(self, bucket_mb:float=25): self.cap_bytes = int(bucket_mb * 2**20)
+    def __init__(self, bucket_mb:float=25, # largest bucket
+                 overlap:bool|None=None, # start buckets during the backward pass (None: where the rule declares it can)
+                ): self.cap_bytes, self.overlap, self.queue, self.hooks = int(bucket_mb * 2**20), overlap, None, []
     def before_fit(self, t):
         params = [p for g in t.opt.param_groups for p in g['params']]
         self.params = list(zip(params, summed_flags(t.rule, params)))
+        if t.rule.grads_final_when_accumulated if self.overlap is None else self.overlap: self._hook(t)
+    def before_grads(self, t):
+        if self.queue is not None: self.queue.arm()
     def after_grads(self, t):
+        if self.queue is not None: return finish_buckets(self.queue.finish(), len(t.y), t.device)
         have = [(p.grad, s) for p, s in self.params if p.grad is not None]
         average_gradients([g for g, _ in have], len(t.y), t.device, self.cap_bytes, [s for _, s in have])
+    def after_batch(self, t):
+        if t.batch_log is not None: t.batch_log = global_batch_log(t.batch_log, len(t.y), t.device)
     def before_eval(self, t): broadcast_buffers(t.model)
+    def after_fit(self, t):
+        for h in self.hooks: h.remove()
+        self.hooks = []
+
+@patch
+def _hook(self:GradientAverager, t):
+    "Buckets in the reverse of the optimizer's order, started from autograd's post-accumulate hooks"
+    back = self.params[::-1]
+    self.queue = BucketQueue([p for p, _ in back], [s for _, s in back], self.cap_bytes,
+                             lambda grads, summed: start_bucket(grads, len(t.y), summed))
+    self.hooks = [p.register_post_accumulate_grad_hook(self.queue.accumulated) for p, _ in back]
 
 # %% ../nbs/34_distributed.ipynb #21457fc9
 class RanksDiffer(ConfigError):
@@ -292,11 +365,24 @@ def global_batch_mean(values:torch.Tensor, # per-rank means over this rank's `n`
     dist.all_reduce(s)
     return (s[:-1] / s[-1]).to(values.dtype).view_as(values)
 
+# %% ../nbs/34_distributed.ipynb #86881919
+def global_batch_log(log:dict, # `Trainer.log_batch`'s record of this rank's part of the batch
+                     n:int, # this rank's samples
+                     device=None, # where to reduce (the process group's device)
+                    )->dict:
+    "`log` with its batch loss and accuracy (or PSNR) those of every rank's samples; `log` itself in one process"
+    if not is_distributed(): return log
+    keys = [k for k in log if k.startswith('train/batch_')]
+    v = torch.tensor([log[k] for k in keys], dtype=torch.float64, device=device)
+    psnr = torch.tensor([k.endswith('psnr') for k in keys], device=device)
+    v = global_batch_mean(torch.where(psnr, 10 ** (-v / 10), v), n)
+    return {**log, **dict(zip(keys, torch.where(psnr, -10 * torch.log10(v), v).tolist()))}
+
 # %% ../nbs/34_distributed.ipynb #27b0e071
 def train_results(configs:list[dict], # keyword arguments of `train`, each optionally with dtype='float64'
                   train, # `training.train` (given: the `training` module imports this one)
                  )->list[dict]:
-    "Train each configuration; its final weights and buffers (CPU), summary and history"
+    "Train each configuration; its final weights and buffers (CPU), summary, history, last batch log and buckets started by hooks"
     out, default = [], torch.get_default_dtype()
     for kw in configs:
         kw = dict(kw); dtype = kw.pop('dtype', None)
@@ -304,8 +390,10 @@ def train_results(configs:list[dict], # keyword arguments of `train`, each optio
             if dtype: torch.set_default_dtype(getattr(torch, dtype))
             t = train(progress=False, wandb='disabled', **kw)
         finally: torch.set_default_dtype(default)
+        averagers = [cb for cb in t.callbacks if isinstance(cb, GradientAverager) and cb.queue is not None]
         out.append({'model': {k: v.detach().cpu().clone() for k, v in t.model.state_dict().items()},
-                    'summary': t.summary, 'history': t.history, 'rank': rank()})
+                    'summary': t.summary, 'history': t.history, 'batch_log': t.batch_log, 'rank': rank(),
+                    'buckets_from_hooks': sum(cb.queue.from_hooks for cb in averagers)})
     return out
 
 # %% ../nbs/34_distributed.ipynb #cffe0adc

@@ -53,7 +53,7 @@ class TrainingDiverged(RuntimeError):
     "The training loss became NaN or infinite"
 
 class Callback:
-    "Base class: override any of before_fit, before_epoch, after_grads, after_batch, before_eval, after_eval_batch, after_eval, after_epoch, after_fit"
+    "Base class: override any of before_fit, before_epoch, before_grads, after_grads, after_batch, before_eval, after_eval_batch, after_eval, after_epoch, after_fit"
     order = 0
 
 # %% ../nbs/30_learner.ipynb #999d66d2
@@ -73,7 +73,7 @@ class Trainer:
         self.compile_seconds = None     # with `cfg.compile`: the first step's time, compiling included (progress shows it)
         if cfg.compile: compile_model(model)
         if cfg.compile and has_module_hooks(model):      # say so, rather than let the user believe the step is compiled
-            warnings.warn(f"--compile: rule {cfg.rule!r} works through module hooks, so its steps run eagerly; "
+            warnings.warn(f"--compile: rule {getattr(rule, 'name', None) or type(rule).__name__!r} works through module hooks, so its steps run eagerly; "
                           "only hook-free rules (bp, ...) are compiled")
         # classification: accuracy against labels; reconstruction: PSNR against the input image in [0, 1]
         self.metric_name = 'psnr' if cfg.reconstruction else 'accuracy'
@@ -98,6 +98,7 @@ def one_step(self:Trainer, x:torch.Tensor, y:torch.Tensor)->tuple[torch.Tensor, 
     first_compiled = self.cfg.compile and self.compile_seconds is None
     t0 = time.perf_counter() if first_compiled else None
     if self.cfg.channels_last and x.dim() == 4: x = x.contiguous(memory_format=torch.channels_last)
+    self.callback('before_grads')     # e.g. arm the hooks that all-reduce gradients during the backward pass
     with self.autocast(): loss, logits = self.rule.compute_grads(x, y)
     self.callback('after_grads')      # the gradients are there, not yet applied (e.g. averaged over processes)
     self.opt.step()

@@ -15,6 +15,7 @@ __all__ = ['BP']
 class BP(LearningRule):
     "Backpropagation: the loss's gradient by autograd, through every straight-through estimator"
     reconstruction = True   # any loss, any output shape
+    grads_final_when_accumulated = True   # one backward pass: a distributed run all-reduces gradients during it
     def compute_grads(self, x, y):
         self.model.train()
         self.zero_grad()

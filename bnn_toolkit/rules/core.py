@@ -22,6 +22,7 @@ class LearningRule:
     name: str = None # registry name, set by `register_rule`
     reconstruction: bool = False # also trains autoencoders: image targets, image-shaped errors (`--reconstruction`)
     updates_weights: bool = False # True only for rules that apply their own move (local search): see `rules.local_search`
+    grads_final_when_accumulated: bool = False # each `.grad` is final once autograd accumulates it, once per step (BP): a distributed run all-reduces it during the backward pass
 
     def __init__(self, model:nn.Module, # the network to train (binarized or not)
                  num_classes:int, # number of classes (the width of the output error / target)

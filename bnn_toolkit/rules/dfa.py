@@ -21,6 +21,7 @@ DFA_CONV_FEEDBACKS = ('channel', 'full')
 class DFA(LearningRule):
     "Direct Feedback Alignment: each layer's input gradient is replaced by a fixed random projection of the output error"
     reconstruction = True   # image-shaped errors go down to each layer's resolution (`project_signal`)
+    grads_final_when_accumulated = True   # one backward pass (from the logits and every stored layer input)
 
     def __init__(self, model:nn.Module, # the network to train
                  num_classes:int, # width of the output error

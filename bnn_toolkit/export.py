@@ -16,30 +16,21 @@ from torchvision.models.mobilenetv2 import InvertedResidual
 from fastcore.basics import patch
 from .kernels import (resolve_impl, xnor_popcounts, xnor_sign_bits, im2col_words, regroup_words,
                                    pack_linear_weight, pack_conv_weight, conv_out_size, popcount_throughput, float_sign_bits,
-                                   depthwise_xnor, pack_depthwise_weight)
+                                   depthwise_xnor, pack_depthwise_weight, n_words, pack_rows, _pair, _popcounts_numpy)
 
 # %% auto #0
-__all__ = ['FORMAT', 'FORMAT_VERSION', 'SEQUENTIAL_MODELS', 'BENCH_SHAPES', 'BENCH_COLUMNS', 'n_words', 'pack_bits',
-           'unpack_bits', 'popcount_matmul', 'binary_dot', 'int_sign_thresholds', 'float_sign_thresholds',
-           'apply_threshold', 'Bits', 'XnorLinear', 'XnorConv2d', 'FloatLayer', 'max_pool_bits',
-           'UnsupportedModelError', 'model_records', 'float_checkpoint_bytes', 'export_packed', 'PackedModel',
-           'read_header', 'load_packed', 'build_binary', 'plain_float', 'random_bn_stats', 'layer_seconds',
-           'is_xnor_layer', 'kernel_efficiency', 'inference_benchmark', 'writes_over_run_file', 'main']
+__all__ = ['FORMAT', 'FORMAT_VERSION', 'SEQUENTIAL_MODELS', 'BENCH_SHAPES', 'BENCH_COLUMNS', 'pack_bits', 'unpack_bits',
+           'popcount_matmul', 'binary_dot', 'int_sign_thresholds', 'float_sign_thresholds', 'apply_threshold', 'Bits',
+           'XnorLinear', 'XnorConv2d', 'FloatLayer', 'max_pool_bits', 'UnsupportedModelError', 'model_records',
+           'float_checkpoint_bytes', 'export_packed', 'PackedModel', 'read_header', 'load_packed', 'build_binary',
+           'plain_float', 'random_bn_stats', 'layer_seconds', 'is_xnor_layer', 'kernel_efficiency',
+           'inference_benchmark', 'writes_over_run_file', 'main']
 
 # %% ../nbs/60_export.ipynb #16e178db
-def n_words(n:int)->int:
-    "How many 64-bit words hold `n` bits"
-    return -(-n // 64)
-
 def pack_bits(x, # array (..., n): bool, 0/1 or ±1 (positive -> bit 1)
-             )->np.ndarray: # uint64 (..., ceil(n/64)); element i is bit i%64 of word i//64; padding bits 0
-    "Pack the last axis of `x` into 64-bit words, one bit per element"
-    x = x.numpy() if isinstance(x, Tensor) else np.asarray(x)
-    by = np.packbits(x > 0, axis=-1, bitorder='little')
-    nb = 8 * n_words(x.shape[-1])
-    if by.shape[-1] != nb:
-        by = np.concatenate([by, np.zeros((*by.shape[:-1], nb - by.shape[-1]), np.uint8)], axis=-1)
-    return np.ascontiguousarray(by).view('<u8')
+             )->np.ndarray: # uint64 (..., n_words(n)); element i is bit i%64 of word i//64; padding bits 0
+    "Pack the last axis of `x` into 64-bit words, one bit per element (`kernels.pack_rows` of `x > 0`)"
+    return pack_rows((x.numpy() if isinstance(x, Tensor) else np.asarray(x)) > 0)
 
 def unpack_bits(words:np.ndarray, # uint64 (..., w) from `pack_bits`
                 n:int, # elements per row (the length before packing)
@@ -50,24 +41,12 @@ def unpack_bits(words:np.ndarray, # uint64 (..., w) from `pack_bits`
     return (bits.astype(dtype) * 2 - 1).astype(dtype, copy=False)
 
 # %% ../nbs/60_export.ipynb #b2296b15
-def _popcount_t(at:np.ndarray, wt:np.ndarray, block:int=1<<16)->np.ndarray:
-    "`popcount_matmul` on word-major operands: at (k, m), wt (k, o) -> (m, o)"
-    k, m = at.shape
-    o = wt.shape[1]
-    out = np.empty((m, o), np.int32)
-    rows = max(1, block // max(1, o * k))     # rows per block: the (k, rows, o) temporaries stay in cache
-    for s in range(0, m, rows):
-        e = min(m, s + rows)
-        x = np.bitwise_xor(at[:, s:e, None], wt[:, None, :])           # words first: the inner loop runs over o
-        np.add.reduce(np.bitwise_count(x), axis=0, dtype=np.int32, out=out[s:e])
-    return out
-
 def popcount_matmul(a:np.ndarray, # uint64 (m, k): m packed rows
                     w:np.ndarray, # uint64 (o, k): o packed rows
                     block:int=1<<16, # words per temporary block
                    )->np.ndarray: # int32 (m, o): popcount(a[i] XOR w[j]) summed over the words
     "Number of differing bits between every row of `a` and every row of `w`"
-    return _popcount_t(np.ascontiguousarray(a.T), np.ascontiguousarray(w.T), block)
+    return _popcounts_numpy(a[:, None, :], np.ascontiguousarray(w.T)[None], block)   # one group of k words
 
 def binary_dot(a:np.ndarray, # uint64 (m, k) packed ±1 rows
                w:np.ndarray, # uint64 (o, k) packed ±1 rows
@@ -196,16 +175,12 @@ class XnorLinear:
     def __repr__(self)->str: return f"XnorLinear({self.n}, {self.o}, sign={self.sign}, impl={self.impl!r})"
 
 # %% ../nbs/60_export.ipynb #b10a82c3
-def _pair(v)->tuple[int, int]: return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
-
-def _out_size(size:int, k:int, s:int, p:int, d:int)->int: return (size + 2 * p - d * (k - 1) - 1) // s + 1
-
 def _windows(a:np.ndarray, # (B, H, W, w) words
              kernel, stride, padding, dilation):
     "For every kernel position (i, j): the (B, Ho, Wo, w) words it sees, zero-padded"
     (kh, kw), (sh, sw), (ph, pw), (dh, dw) = map(_pair, (kernel, stride, padding, dilation))
     b, h, w, nw = a.shape
-    ho, wo = _out_size(h, kh, sh, ph, dh), _out_size(w, kw, sw, pw, dw)
+    ho, wo = conv_out_size(h, kh, sh, ph, dh), conv_out_size(w, kw, sw, pw, dw)
     if ph or pw:
         ap = np.zeros((b, h + 2 * ph, w + 2 * pw, nw), a.dtype)
         ap[:, ph:ph + h, pw:pw + w] = a
@@ -233,8 +208,8 @@ class XnorConv2d:
     def offsets(self, h:int, w:int)->np.ndarray:
         "(Ho*Wo, O) int64: z = offset - 2P for inputs of size h x w"
         (kh, kw), (sh, sw), (ph, pw), (dh, dw) = self.kernel, self.stride, self.padding, self.dilation
-        rows = np.arange(_out_size(h, kh, sh, ph, dh))[:, None] * sh - ph + np.arange(kh) * dh
-        cols = np.arange(_out_size(w, kw, sw, pw, dw))[:, None] * sw - pw + np.arange(kw) * dw
+        rows = np.arange(conv_out_size(h, kh, sh, ph, dh))[:, None] * sh - ph + np.arange(kh) * dh
+        cols = np.arange(conv_out_size(w, kw, sw, pw, dw))[:, None] * sw - pw + np.arange(kw) * dw
         valid = (((rows >= 0) & (rows < h))[:, None, :, None] & ((cols >= 0) & (cols < w))[None, :, None, :])
         valid = valid.reshape(-1, kh * kw)
         return self.c * valid.sum(1, keepdims=True) + 2 * ((~valid).astype(np.int64) @ self.ones)
